@@ -1,0 +1,178 @@
+//! Opening dumps: compression detected by magic bytes, a streaming decoder, a count of the
+//! compressed bytes consumed (for progress and for error positions), and line chunks read on
+//! a dedicated thread so that decompression overlaps parsing.
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use crate::error::StageError;
+
+/// Compression of a dump file, told by its first bytes (not its name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    Plain,
+    Gzip,
+    Bzip2,
+}
+
+impl Compression {
+    pub fn detect(path: &Path) -> Result<Self, StageError> {
+        let mut magic = [0u8; 3];
+        let mut f = File::open(path).map_err(|e| StageError::io(path, e))?;
+        let n = read_up_to(&mut f, &mut magic).map_err(|e| StageError::io(path, e))?;
+        Ok(match &magic[..n] {
+            [0x1f, 0x8b, ..] => Compression::Gzip,
+            [b'B', b'Z', b'h'] => Compression::Bzip2,
+            _ => Compression::Plain,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Compression::Plain => "plain",
+            Compression::Gzip => "gzip",
+            Compression::Bzip2 => "bzip2",
+        }
+    }
+}
+
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+/// Counts the bytes read through it into a shared counter.
+pub struct CountingReader<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// An opened dump: a decompressing reader plus the compressed position.
+pub struct Dump {
+    pub path: PathBuf,
+    pub compression: Compression,
+    /// Size of the file on disk (compressed bytes).
+    pub file_len: u64,
+    /// Compressed bytes consumed so far.
+    pub position: Arc<AtomicU64>,
+    pub reader: Box<dyn Read + Send>,
+}
+
+/// Opens `path` for streaming, decompressing gzip or bzip2 (multi-member/multi-stream both).
+pub fn open_dump(path: &Path) -> Result<Dump, StageError> {
+    let compression = Compression::detect(path)?;
+    let file = File::open(path).map_err(|e| StageError::io(path, e))?;
+    let file_len = file.metadata().map_err(|e| StageError::io(path, e))?.len();
+    let position = Arc::new(AtomicU64::new(0));
+    let counted =
+        BufReader::with_capacity(1 << 20, CountingReader { inner: file, count: position.clone() });
+    let reader: Box<dyn Read + Send> = match compression {
+        Compression::Plain => Box::new(counted),
+        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(counted)),
+        Compression::Bzip2 => Box::new(bzip2::bufread::MultiBzDecoder::new(counted)),
+    };
+    Ok(Dump { path: path.to_path_buf(), compression, file_len, position, reader })
+}
+
+/// A run of complete lines.
+pub struct Chunk {
+    /// 0-based sequence number of the chunk.
+    pub index: u64,
+    /// 1-based number of the chunk's first line in the decompressed stream.
+    pub first_line: u64,
+    /// Decompressed bytes, ending with a complete line (`\n` included unless at EOF).
+    pub bytes: Vec<u8>,
+    /// Decompressed offset of the chunk's first byte.
+    pub offset: u64,
+}
+
+/// Reads `dump` on its own thread into chunks of about `chunk_size` bytes cut at line ends.
+/// At most `depth` chunks wait in the channel, which bounds memory. A read error (a truncated
+/// or corrupt compressed file) arrives as the last item, naming the file and the compressed
+/// byte offset reached.
+pub fn spawn_line_chunks(
+    dump: Dump,
+    chunk_size: usize,
+    depth: usize,
+) -> (Receiver<Result<Chunk, StageError>>, JoinHandle<()>) {
+    let (tx, rx) = sync_channel(depth.max(1));
+    let handle = std::thread::Builder::new()
+        .name("dump-reader".into())
+        .spawn(move || {
+            let Dump { path, position, mut reader, .. } = dump;
+            let mut carry: Vec<u8> = Vec::new();
+            let (mut index, mut line, mut offset) = (0u64, 1u64, 0u64);
+            loop {
+                let mut buf = std::mem::take(&mut carry);
+                let start = buf.len();
+                buf.resize(start + chunk_size, 0);
+                let mut filled = start;
+                let mut eof = false;
+                // Fill the buffer; keep reading past it until a newline when a line is longer.
+                loop {
+                    if filled == buf.len() {
+                        if memchr::memchr(b'\n', &buf[start..filled]).is_some() {
+                            break;
+                        }
+                        buf.resize(buf.len() * 2, 0);
+                    }
+                    match reader.read(&mut buf[filled..]) {
+                        Ok(0) => {
+                            eof = true;
+                            break;
+                        }
+                        Ok(n) => filled += n,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => {
+                            let at = position.load(Ordering::Relaxed);
+                            let _ = tx.send(Err(StageError::Decompress {
+                                path,
+                                offset: at,
+                                source: e,
+                            }));
+                            return;
+                        }
+                    }
+                }
+                buf.truncate(filled);
+                if !eof {
+                    let cut = memchr::memrchr(b'\n', &buf).map(|i| i + 1).unwrap_or(buf.len());
+                    carry = buf.split_off(cut);
+                }
+                if !buf.is_empty() {
+                    let lines = memchr::memchr_iter(b'\n', &buf).count() as u64;
+                    let len = buf.len() as u64;
+                    let chunk = Chunk { index, first_line: line, bytes: buf, offset };
+                    if tx.send(Ok(chunk)).is_err() {
+                        return; // the consumer stopped (an error downstream)
+                    }
+                    index += 1;
+                    line += lines;
+                    offset += len;
+                }
+                if eof {
+                    return;
+                }
+            }
+        })
+        .expect("spawning the reader thread");
+    (rx, handle)
+}

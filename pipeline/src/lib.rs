@@ -1,0 +1,10 @@
+//! wikirel's dataset pipeline: stages that read dumps and each other's Parquet tables (see
+//! `schemas`) and write their own. ARCHITECTURE.md at the repository root maps the stages.
+pub mod columns;
+pub mod error;
+pub mod input;
+pub mod progress;
+pub mod stats;
+pub mod wikidata;
+
+pub use error::StageError;

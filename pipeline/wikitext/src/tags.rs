@@ -1,0 +1,286 @@
+//! Pass 1: HTML comments and tags.
+//!
+//! Comments and extension tags are removed before anything else because their content is opaque:
+//! a `<ref>` may contain `{{cite}}` templates, `[[links]]` or unbalanced brackets that must not
+//! take part in the template/link matching of the later passes. Prose tags (`<span>`, `<small>`,
+//! `<sup>`, ...) are dropped while their inner text stays. `<nowiki>` keeps its inner text with the
+//! markup characters entity-escaped, so later passes see plain text there and the final entity
+//! decoding restores it.
+//!
+//! The scan is a single left-to-right pass. Searching for a closing tag is cached per tag name (the
+//! position of the next closing tag only moves forward), so thousands of unclosed `<ref>` cannot
+//! make it quadratic.
+
+use std::collections::HashMap;
+
+/// Tags removed together with everything they enclose: references, code, maths, media galleries
+/// and other non-prose content.
+const DROP_WITH_CONTENT: &[&str] = &[
+    "ref",
+    "references",
+    "math",
+    "gallery",
+    "syntaxhighlight",
+    "source",
+    "pre",
+    "timeline",
+    "score",
+    "chem",
+    "ce",
+    "graph",
+    "mapframe",
+    "maplink",
+    "templatedata",
+    "templatestyles",
+    "imagemap",
+    "hiero",
+    "categorytree",
+    "inputbox",
+    "charinsert",
+    "poem",
+    "includeonly",
+    "table",
+    "style",
+    "script",
+    "indicator",
+    "section",
+];
+
+/// Tags that separate words: replaced by a space rather than nothing.
+const SPACING_TAGS: &[&str] = &[
+    "br",
+    "hr",
+    "p",
+    "div",
+    "center",
+    "blockquote",
+    "li",
+    "ul",
+    "ol",
+    "dl",
+    "dd",
+    "dt",
+    "tr",
+    "td",
+    "th",
+    "caption",
+];
+
+/// A tag longer than this (attributes included) is treated as literal text: bounds the look-ahead.
+const MAX_TAG_LEN: usize = 1000;
+
+/// Removes comments and tags from `src` (see the module docs).
+pub(crate) fn strip_tags(src: &str) -> String {
+    let low = src.to_ascii_lowercase();
+    let bytes = src.as_bytes();
+    let mut out = String::with_capacity(src.len());
+    let mut closes = CloseCache::default();
+    let mut i = 0;
+    while i < bytes.len() {
+        let Some(off) = src[i..].find('<') else {
+            out.push_str(&src[i..]);
+            break;
+        };
+        out.push_str(&src[i..i + off]);
+        i += off;
+        if low[i..].starts_with("<!--") {
+            // An unclosed comment hides the rest of the page, as in MediaWiki.
+            i = match low[i + 4..].find("-->") {
+                Some(e) => i + 4 + e + 3,
+                None => bytes.len(),
+            };
+            continue;
+        }
+        let Some(tag) = parse_tag(&low, i) else {
+            out.push('<');
+            i += 1;
+            continue;
+        };
+        let name = &low[tag.name.0..tag.name.1];
+        let Some(end) = tag.end else {
+            // `<ref name="x"` with no `>`: drop what looks like the tag up to the end of the line
+            // for the tags we know; anything else (`a <b`) is ordinary text.
+            if DROP_WITH_CONTENT.contains(&name) || name == "nowiki" {
+                i = low[i..].find('\n').map_or(bytes.len(), |e| i + e);
+            } else {
+                out.push('<');
+                i += 1;
+            }
+            continue;
+        };
+        if !tag.closing && !tag.self_closing && name == "nowiki" {
+            match closes.find(&low, name, end) {
+                Some((cs, ce)) => {
+                    escape_into(&src[end..cs], &mut out);
+                    i = ce;
+                }
+                None => i = end,
+            }
+            continue;
+        }
+        if !tag.closing && !tag.self_closing && DROP_WITH_CONTENT.contains(&name) {
+            i = match closes.find(&low, name, end) {
+                Some((_, ce)) => ce,
+                None => end,
+            };
+            continue;
+        }
+        if SPACING_TAGS.contains(&name) {
+            out.push(' ');
+        }
+        i = end;
+    }
+    out
+}
+
+/// A tag found at some `<`: byte range of its (lower-cased) name and the byte after its `>`.
+struct Tag {
+    name: (usize, usize),
+    end: Option<usize>,
+    closing: bool,
+    self_closing: bool,
+}
+
+/// Parses `<name ...>` or `</name>` at `low[at] == '<'`. `None` when no letter follows (`a < b`).
+fn parse_tag(low: &str, at: usize) -> Option<Tag> {
+    let b = low.as_bytes();
+    let mut j = at + 1;
+    let closing = b.get(j) == Some(&b'/');
+    if closing {
+        j += 1;
+    }
+    let name_start = j;
+    if !b.get(j).is_some_and(u8::is_ascii_alphabetic) {
+        return None;
+    }
+    while b.get(j).is_some_and(u8::is_ascii_alphanumeric) {
+        j += 1;
+    }
+    let name = (name_start, j);
+    // The name must end at a delimiter: `<ref>` and `<ref name=..>` but not `<refx`.
+    match b.get(j) {
+        None => return Some(Tag { name, end: None, closing, self_closing: false }),
+        Some(&c) if c == b'>' || c == b'/' || c.is_ascii_whitespace() => {}
+        Some(_) => return None,
+    }
+    let limit = b.len().min(j + MAX_TAG_LEN);
+    let mut k = j;
+    while k < limit {
+        match b[k] {
+            b'>' => {
+                let self_closing = b[j..k].trim_ascii_end().ends_with(b"/");
+                return Some(Tag { name, end: Some(k + 1), closing, self_closing });
+            }
+            b'<' => break,
+            _ => k += 1,
+        }
+    }
+    Some(Tag { name, end: None, closing, self_closing: false })
+}
+
+/// Per tag name, the next closing tag at or after the last position asked about. Positions only
+/// move forward, so each name's closing tags are searched for once over the whole page.
+#[derive(Default)]
+struct CloseCache {
+    next: HashMap<String, Option<(usize, usize)>>,
+}
+
+impl CloseCache {
+    /// Byte range `[start, end)` of the first `</name>` at or after `from`.
+    fn find(&mut self, low: &str, name: &str, from: usize) -> Option<(usize, usize)> {
+        if let Some(cached) = self.next.get(name) {
+            match cached {
+                Some((s, _)) if *s >= from => return *cached,
+                None => return None,
+                Some(_) => {}
+            }
+        }
+        let found = search_close(low, name, from);
+        self.next.insert(name.to_string(), found);
+        found
+    }
+}
+
+/// Linear search for `</name` followed by optional spaces and `>`.
+fn search_close(low: &str, name: &str, from: usize) -> Option<(usize, usize)> {
+    let b = low.as_bytes();
+    let mut pos = from;
+    while let Some(off) = low[pos..].find("</") {
+        let s = pos + off;
+        let n = s + 2;
+        if low[n..].starts_with(name) {
+            let mut k = n + name.len();
+            while b.get(k).is_some_and(u8::is_ascii_whitespace) {
+                k += 1;
+            }
+            if b.get(k) == Some(&b'>') {
+                return Some((s, k + 1));
+            }
+        }
+        pos = n;
+    }
+    None
+}
+
+/// Writes `text` with every character that could be read as markup replaced by a numeric entity.
+fn escape_into(text: &str, out: &mut String) {
+    for c in text.chars() {
+        match c {
+            '[' | ']' | '{' | '}' | '|' | '<' | '>' | '\'' | '&' | '=' | '*' | '#' | ':' | ';'
+            | '_' | '~' | '!' => {
+                out.push_str("&#");
+                out.push_str(&(c as u32).to_string());
+                out.push(';');
+            }
+            _ => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("comment", "a<!-- hidden -->b", "ab"),
+            ("unclosed comment", "a<!-- hidden", "a"),
+            ("ref", "a<ref>{{cite|x}}</ref>b", "ab"),
+            ("ref upper", "a<REF name=\"x\">y</Ref >b", "ab"),
+            ("ref self closing", "a<ref name=x/>b", "ab"),
+            ("ref self closing spaced", "a<ref name=\"x\" />b", "ab"),
+            ("references", "a<references/>b", "ab"),
+            ("references vs ref", "a<ref>x</ref>b<references>c</references>d", "abd"),
+            ("unclosed ref", "a<ref>b", "ab"),
+            ("unterminated ref tag", "a<ref name=\"x\nb", "a\nb"),
+            ("math", "x<math>\\frac{a}{b}</math>y", "xy"),
+            ("gallery", "x<gallery>\nFile:a.jpg|[[b]]\n</gallery>y", "xy"),
+            ("pre", "x<pre>code</pre>y", "xy"),
+            ("syntaxhighlight", "x<syntaxhighlight lang=c>int x;</syntaxhighlight>y", "xy"),
+            ("source", "x<source>y</source>z", "xz"),
+            ("timeline", "x<timeline>y</timeline>z", "xz"),
+            ("score", "x<score>y</score>z", "xz"),
+            ("chem", "x<chem>H2O</chem>z", "xz"),
+            ("nowiki keeps text", "<nowiki>[[a]]</nowiki>", "&#91;&#91;a&#93;&#93;"),
+            ("nowiki self closing", "a<nowiki/>b", "ab"),
+            ("span", "<span style=\"x\">a</span>", "a"),
+            ("small", "<small>a</small>", "a"),
+            ("sup sub", "x<sup>2</sup>y<sub>3</sub>", "x2y3"),
+            ("b i u", "<b>a</b><i>b</i><u>c</u>", "abc"),
+            ("br", "a<br>b<br/>c<br />d", "a b c d"),
+            ("div", "<div class=x>a</div>", " a "),
+            ("less than", "a < b and a<b", "a < b and a<b"),
+            ("not a tag", "<3 <-", "<3 <-"),
+        ];
+        for &(name, input, want) in cases {
+            assert_eq!(strip_tags(input), want, "case {name}");
+        }
+    }
+
+    #[test]
+    fn many_unclosed_refs_are_linear() {
+        let input = "<ref>".repeat(50_000);
+        assert_eq!(strip_tags(&input), "");
+    }
+}

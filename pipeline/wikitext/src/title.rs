@@ -1,0 +1,250 @@
+//! Link targets: title normalisation and namespace classification.
+//!
+//! Anchors must point at the same string the redirect table and the page titles use, so every
+//! target goes through [`normalize_title`], which mirrors MediaWiki's own canonicalisation closely
+//! enough for the English Wikipedia.
+
+use crate::entities;
+
+/// Canonical form of a page title or link target.
+///
+/// Steps, in order: HTML entities decoded, percent-escapes decoded (`%20`, multi-byte UTF-8; an
+/// invalid sequence is kept literally), fragment `#...` dropped, underscores to spaces, whitespace
+/// runs collapsed and trimmed, one leading `:` dropped, first letter upper-cased (Unicode aware;
+/// a letter whose upper case is several characters, such as `ß`, is kept as MediaWiki does).
+///
+/// Returns an empty string for a same-page link (`#Section`) or an empty target.
+pub fn normalize_title(raw: &str) -> String {
+    let decoded = percent_decode(&entities::decode_all(raw));
+    let no_fragment = match decoded.find('#') {
+        Some(i) => &decoded[..i],
+        None => &decoded[..],
+    };
+    let mut out = String::with_capacity(no_fragment.len());
+    let mut pending_space = false;
+    for c in no_fragment.chars() {
+        if c == '_' || c.is_whitespace() {
+            pending_space = !out.is_empty();
+        } else {
+            if pending_space {
+                out.push(' ');
+                pending_space = false;
+            }
+            out.push(c);
+        }
+    }
+    let trimmed = match out.strip_prefix(':') {
+        Some(rest) => rest.trim_start().to_string(),
+        None => out,
+    };
+    upper_first(&trimmed)
+}
+
+/// Upper-cases the first character when its upper case is a single character (MediaWiki keeps
+/// titles like `ßeta` unchanged rather than expanding `ß` to `SS`).
+fn upper_first(s: &str) -> String {
+    let mut chars = s.chars();
+    let Some(first) = chars.next() else {
+        return String::new();
+    };
+    let mut upper = first.to_uppercase();
+    let mapped = match (upper.next(), upper.next()) {
+        (Some(u), None) => u,
+        _ => first,
+    };
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(mapped);
+    out.push_str(chars.as_str());
+    out
+}
+
+/// Decodes `%XX` escapes as UTF-8 bytes; a result that is not valid UTF-8 is returned undecoded.
+fn percent_decode(s: &str) -> String {
+    if !s.contains('%') {
+        return s.to_string();
+    }
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hi = (bytes[i + 1] as char).to_digit(16);
+            let lo = (bytes[i + 2] as char).to_digit(16);
+            if let (Some(h), Some(l)) = (hi, lo) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
+}
+
+/// What a `[[prefix:...]]` link is, from its prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LinkKind {
+    /// An article in the main namespace: becomes an anchor.
+    Article,
+    /// File/Image/Media/Category or an interlanguage link: not shown in the running text at all.
+    Hidden,
+    /// Another namespace or interwiki project (`Wikipedia:`, `wikt:`, `:Category:`, `:fr:`): its
+    /// text is shown but it is not an article anchor.
+    TextOnly,
+}
+
+/// Namespaces whose links are hidden (not rendered inline) when written without a leading colon.
+const HIDDEN_NAMESPACES: &[&str] = &["file", "image", "media", "category"];
+
+/// Other namespaces and interwiki prefixes: rendered as text, never an anchor.
+const OTHER_PREFIXES: &[&str] = &[
+    "wikipedia",
+    "wp",
+    "project",
+    "help",
+    "template",
+    "portal",
+    "special",
+    "user",
+    "talk",
+    "draft",
+    "module",
+    "mediawiki",
+    "book",
+    "timedtext",
+    "wikt",
+    "wiktionary",
+    "s",
+    "wikisource",
+    "q",
+    "wikiquote",
+    "b",
+    "wikibooks",
+    "n",
+    "wikinews",
+    "v",
+    "wikiversity",
+    "voy",
+    "wikivoyage",
+    "commons",
+    "species",
+    "wikispecies",
+    "meta",
+    "m",
+    "mw",
+    "d",
+    "wikidata",
+    "w",
+    "wikimedia",
+    "foundation",
+    "wmf",
+    "c",
+    "iarchive",
+    "doi",
+];
+
+/// Language codes longer than three letters (the rest are matched by shape: 2-3 letters with
+/// optional `-suffix` parts, such as `zh-yue`).
+const LONG_LANGUAGE_CODES: &[&str] = &["simple", "zh-min-nan", "be-x-old", "zh-classical"];
+
+/// Classifies a raw link target (text before `|`).
+pub(crate) fn classify(raw_target: &str) -> LinkKind {
+    let t = raw_target.trim_start_matches(|c: char| c.is_whitespace());
+    let (colon_form, t) = match t.strip_prefix(':') {
+        Some(rest) => (true, rest.trim_start()),
+        None => (false, t),
+    };
+    let Some(colon) = t.find(':') else {
+        return LinkKind::Article;
+    };
+    let prefix = t[..colon].trim().to_ascii_lowercase().replace('_', " ");
+    let prefix = prefix.as_str();
+    let hidden_ns = HIDDEN_NAMESPACES.contains(&prefix);
+    let talk_ns = prefix.ends_with(" talk");
+    let other = OTHER_PREFIXES.contains(&prefix) || talk_ns;
+    let lang = is_language_code(&t[..colon]);
+    if colon_form {
+        if hidden_ns || other || lang {
+            LinkKind::TextOnly
+        } else {
+            LinkKind::Article
+        }
+    } else if hidden_ns || lang {
+        LinkKind::Hidden
+    } else if other {
+        LinkKind::TextOnly
+    } else {
+        LinkKind::Article
+    }
+}
+
+/// Interlanguage prefix: lower-case ASCII, 2-3 letters, optional `-part`s, or a known long code.
+/// Case matters: `[[fr:Paris]]` is interlanguage while `[[FR: a film]]` is an article title.
+fn is_language_code(p: &str) -> bool {
+    if LONG_LANGUAGE_CODES.contains(&p) {
+        return true;
+    }
+    let mut parts = p.split('-');
+    let Some(first) = parts.next() else {
+        return false;
+    };
+    (2..=3).contains(&first.len())
+        && first.bytes().all(|b| b.is_ascii_lowercase())
+        && parts.all(|q| !q.is_empty() && q.len() <= 8 && q.bytes().all(|b| b.is_ascii_lowercase()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_cases() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("plain", "Paris", "Paris"),
+            ("underscores", "New_York_City", "New York City"),
+            ("whitespace runs", "  New \t York  ", "New York"),
+            ("first letter upper", "political philosophy", "Political philosophy"),
+            ("unicode first letter", "élan vital", "Élan vital"),
+            ("sharp s kept", "ßeta", "ßeta"),
+            ("fragment dropped", "Anarchism#History", "Anarchism"),
+            ("same page", "#History", ""),
+            ("percent space", "New%20York", "New York"),
+            ("percent utf8", "Caf%C3%A9", "Café"),
+            ("percent invalid utf8", "a%FFb", "A%FFb"),
+            ("percent truncated", "abc%2", "Abc%2"),
+            ("entity", "AT&amp;T", "AT&T"),
+            ("nbsp entity", "New&nbsp;York", "New York"),
+            ("leading colon", ":Category:Foo", "Category:Foo"),
+            ("empty", "", ""),
+            ("only space", " _ ", ""),
+        ];
+        for &(name, input, want) in cases {
+            assert_eq!(normalize_title(input), want, "case {name}");
+        }
+    }
+
+    #[test]
+    fn classify_cases() {
+        use LinkKind::*;
+        let cases: &[(&str, &str, LinkKind)] = &[
+            ("article", "Paris", Article),
+            ("article with colon", "Star Wars: A New Hope", Article),
+            ("file", "File:Foo.jpg", Hidden),
+            ("image lower", "image:Foo.jpg", Hidden),
+            ("category", "Category:Anarchism", Hidden),
+            ("colon category", ":Category:Anarchism", TextOnly),
+            ("interlanguage", "fr:Anarchisme", Hidden),
+            ("interlanguage dashed", "zh-yue:無政府主義", Hidden),
+            ("interlanguage simple", "simple:Anarchism", Hidden),
+            ("colon interlanguage", ":fr:Paris", TextOnly),
+            ("wiktionary", "wikt:anarchy", TextOnly),
+            ("project", "Wikipedia:Manual of Style", TextOnly),
+            ("talk", "User talk:Foo", TextOnly),
+            ("upper prefix article", "FR: a film", Article),
+        ];
+        for &(name, input, want) in cases {
+            assert_eq!(classify(input), want, "case {name}");
+        }
+    }
+}

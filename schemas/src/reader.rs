@@ -1,0 +1,86 @@
+//! Reading contract tables: the version check happens before any row is read.
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use arrow::record_batch::RecordBatch;
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+
+use crate::error::SchemaError;
+use crate::provenance::Provenance;
+use crate::tables::Table;
+use crate::{META_PROVENANCE, META_TABLE, META_VERSION};
+
+/// A checked, streaming reader over one table file: yields record batches of at most
+/// `batch_size` rows (row group by row group, never the whole file).
+pub struct TableReader {
+    pub path: PathBuf,
+    pub provenance: Option<Provenance>,
+    pub num_rows: i64,
+    pub num_row_groups: usize,
+    inner: ParquetRecordBatchReader,
+}
+
+impl Iterator for TableReader {
+    type Item = Result<RecordBatch, SchemaError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        self.inner
+            .next()
+            .map(|r| r.map_err(|source| SchemaError::Arrow { path: self.path.clone(), source }))
+    }
+}
+
+/// Opens `path` as a `table` file: checks the table name and schema version recorded in the
+/// key-value metadata and that the columns are the table's.
+pub fn open_table(
+    path: &Path,
+    table: Table,
+    batch_size: usize,
+) -> Result<TableReader, SchemaError> {
+    let file =
+        File::open(path).map_err(|source| SchemaError::Io { path: path.to_path_buf(), source })?;
+    let pq = |source| SchemaError::Parquet { path: path.to_path_buf(), source };
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(pq)?;
+    let meta = builder.metadata().file_metadata();
+    let kv = meta.key_value_metadata().cloned().unwrap_or_default();
+    let get = |key: &str| kv.iter().find(|e| e.key == key).and_then(|e| e.value.clone());
+    let found_table = get(META_TABLE)
+        .ok_or(SchemaError::MissingMetadata { path: path.to_path_buf(), key: META_TABLE })?;
+    if found_table != table.name {
+        return Err(SchemaError::WrongTable {
+            path: path.to_path_buf(),
+            expected: table.name.into(),
+            found: found_table,
+        });
+    }
+    let found_version = get(META_VERSION)
+        .ok_or(SchemaError::MissingMetadata { path: path.to_path_buf(), key: META_VERSION })?;
+    if found_version.trim() != table.version.to_string() {
+        return Err(SchemaError::VersionMismatch {
+            path: path.to_path_buf(),
+            table: table.name.into(),
+            found: found_version,
+            expected: table.version,
+        });
+    }
+    let expected = table.schema();
+    let names = |fields: &arrow::datatypes::Fields| {
+        fields.iter().map(|f| (f.name().clone(), f.data_type().clone())).collect::<Vec<_>>()
+    };
+    if names(builder.schema().fields()) != names(expected.fields()) {
+        return Err(SchemaError::SchemaMismatch {
+            path: path.to_path_buf(),
+            table: table.name.into(),
+            detail: "column names or types differ although the version matches".into(),
+        });
+    }
+    let provenance = get(META_PROVENANCE).and_then(|p| serde_json::from_str(&p).ok());
+    let num_rows = meta.num_rows();
+    let num_row_groups = builder.metadata().num_row_groups();
+    let inner = builder.with_batch_size(batch_size.max(1)).build().map_err(pq)?;
+    Ok(TableReader { path: path.to_path_buf(), provenance, num_rows, num_row_groups, inner })
+}
+
+/// Reads a whole (small) table into memory: for scope tables and tests, not for dumps.
+pub fn read_all(path: &Path, table: Table) -> Result<Vec<RecordBatch>, SchemaError> {
+    open_table(path, table, 8192)?.collect()
+}

@@ -1,0 +1,412 @@
+//! The tables. One function per table builds its Arrow schema; every column carries its
+//! documentation in the field metadata under [`FIELD_DOC`](crate::FIELD_DOC), so the doc travels
+//! into each Parquet file and shows in DuckDB (`DESCRIBE`) and pyarrow.
+//!
+//! Conventions for every table:
+//! - spans are **end-exclusive** `[start, end)`;
+//! - `char_*` offsets count Unicode code points of the sentence text (as Python's `str`
+//!   indexing does, not UTF-8 bytes);
+//! - `token_*` offsets index the sentence's `tokens` list;
+//! - Wikidata ids are strings with their letter (`Q42`, `P31`).
+//!
+//! Bump a table's `version` whenever its columns or their meaning change; readers refuse
+//! other versions.
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef};
+
+use crate::FIELD_DOC;
+
+/// A table of the contract: its name (also the default file stem), version and schema.
+#[derive(Debug, Clone, Copy)]
+pub struct Table {
+    pub name: &'static str,
+    pub version: u32,
+    pub doc: &'static str,
+    build: fn() -> Vec<Field>,
+}
+
+impl PartialEq for Table {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && self.version == other.version
+    }
+}
+
+impl Eq for Table {}
+
+impl Table {
+    /// The Arrow schema, with the column docs in field metadata.
+    pub fn schema(&self) -> SchemaRef {
+        Arc::new(Schema::new(Fields::from((self.build)())))
+    }
+
+    /// The same table under another version number: what an older or newer build would
+    /// write. Used by compatibility tests.
+    pub fn with_version(self, version: u32) -> Table {
+        Table { version, ..self }
+    }
+
+    /// `<name>.parquet`, the file name stages use for this table.
+    pub fn file_name(&self) -> String {
+        format!("{}.parquet", self.name)
+    }
+}
+
+fn f(name: &str, ty: DataType, nullable: bool, doc: &str) -> Field {
+    Field::new(name, ty, nullable)
+        .with_metadata(HashMap::from([(FIELD_DOC.to_string(), doc.to_string())]))
+}
+
+fn utf8() -> DataType {
+    DataType::Utf8
+}
+
+fn list(item: DataType) -> DataType {
+    DataType::List(Arc::new(Field::new_list_field(item, false)))
+}
+
+fn strukt(fields: Vec<Field>) -> DataType {
+    DataType::Struct(Fields::from(fields))
+}
+
+/// Token and char spans of one mention, shared by several tables.
+fn span_fields() -> Vec<Field> {
+    vec![
+        f("char_start", DataType::UInt32, false, "first code point of the mention in the text"),
+        f("char_end", DataType::UInt32, false, "one past the last code point (end-exclusive)"),
+        f("token_start", DataType::UInt32, false, "first token of the mention"),
+        f("token_end", DataType::UInt32, false, "one past the last token (end-exclusive)"),
+    ]
+}
+
+fn with_spans(mut head: Vec<Field>) -> Vec<Field> {
+    head.extend(span_fields());
+    head
+}
+
+/// Wikidata items and properties with their English names and coarse type.
+pub const ENTITIES: Table = Table {
+    name: "entities",
+    version: 1,
+    doc: "one row per Wikidata item or property of the dump (lexemes are skipped)",
+    build: || {
+        vec![
+            f("qid", utf8(), false, "Wikidata id (Q... for items, P... for properties)"),
+            f("kind", utf8(), false, "`item` or `property`"),
+            f("label", utf8(), true, "English label; null when the entity has none"),
+            f("description", utf8(), true, "English description; null when none"),
+            f("aliases", list(utf8()), false, "English aliases, in dump order"),
+            f(
+                "enwiki_title",
+                utf8(),
+                true,
+                "title of the English Wikipedia sitelink; null when none",
+            ),
+            f(
+                "instance_of",
+                list(utf8()),
+                false,
+                "P31 (instance of) item ids, normal/preferred rank",
+            ),
+            f(
+                "subclass_of",
+                list(utf8()),
+                false,
+                "P279 (subclass of) item ids, normal/preferred rank",
+            ),
+            f(
+                "coarse_type",
+                utf8(),
+                false,
+                "spaCy-style type (PERSON, ORG, GPE, ...) derived from instance_of through the \
+                 versioned root-class table, or UNK",
+            ),
+        ]
+    },
+};
+
+/// Item-valued Wikidata statements between two items.
+pub const CLAIMS: Table = Table {
+    name: "claims",
+    version: 1,
+    doc: "one row per item-valued main-snak statement (snaktype value, rank not deprecated)",
+    build: || {
+        vec![
+            f("head", utf8(), false, "subject item id"),
+            f("property", utf8(), false, "property id, e.g. P131"),
+            f("tail", utf8(), false, "object item id"),
+            f("rank", utf8(), false, "`preferred` or `normal` (deprecated statements are dropped)"),
+        ]
+    },
+};
+
+/// Wikidata properties: the relation labels.
+pub const PROPERTIES: Table = Table {
+    name: "properties",
+    version: 1,
+    doc: "one row per property of the relation set",
+    build: || {
+        vec![
+            f("pid", utf8(), false, "property id, e.g. P131"),
+            f("label", utf8(), true, "English label"),
+            f("description", utf8(), true, "English description"),
+            f(
+                "source",
+                utf8(),
+                false,
+                "`dump` when read from the dump, `bundled` from pid2name.json",
+            ),
+        ]
+    },
+};
+
+/// Wikipedia pages of namespace 0 that are not redirects.
+pub const PAGES: Table = Table {
+    name: "pages",
+    version: 1,
+    doc: "one row per article (namespace 0, not a redirect)",
+    build: || {
+        vec![
+            f("page_id", DataType::Int64, false, "MediaWiki page id"),
+            f("title", utf8(), false, "page title as in the dump (spaces, not underscores)"),
+            f("namespace", DataType::Int32, false, "MediaWiki namespace (always 0 here)"),
+            f("revision_id", DataType::Int64, false, "id of the dumped revision"),
+            f("timestamp", utf8(), false, "revision timestamp, ISO 8601 UTC as in the dump"),
+            f("num_sentences", DataType::UInt32, false, "sentences kept from this page"),
+        ]
+    },
+};
+
+/// Redirect pages: title -> target.
+pub const REDIRECTS: Table = Table {
+    name: "redirects",
+    version: 1,
+    doc: "one row per redirect page of namespace 0",
+    build: || {
+        vec![
+            f("page_id", DataType::Int64, false, "page id of the redirect page"),
+            f("title", utf8(), false, "title of the redirect page (normalised)"),
+            f("target", utf8(), false, "normalised target title (fragment dropped)"),
+        ]
+    },
+};
+
+/// Clean sentences with their tokens and anchors.
+pub const SENTENCES: Table = Table {
+    name: "sentences",
+    version: 1,
+    doc: "one row per sentence of a page's kept contexts, in page order",
+    build: || {
+        vec![
+            f("page_id", DataType::Int64, false, "page the sentence comes from"),
+            f(
+                "sentence_index",
+                DataType::UInt32,
+                false,
+                "0-based position of the sentence in its page",
+            ),
+            f(
+                "context",
+                utf8(),
+                false,
+                "`paragraph` or `list` (which wikitext context it came from)",
+            ),
+            f("text", utf8(), false, "plain text of the sentence, markup removed"),
+            f("tokens", list(utf8()), false, "words with punctuation split off (CP/Wiki80 style)"),
+            f(
+                "token_starts",
+                list(DataType::UInt32),
+                false,
+                "code-point offset of each token's start",
+            ),
+            f("token_ends", list(DataType::UInt32), false, "code-point offset one past each token"),
+            f(
+                "anchors",
+                list(strukt(with_spans(vec![f(
+                    "target",
+                    utf8(),
+                    false,
+                    "normalised link target title (redirects not yet resolved)",
+                )]))),
+                false,
+                "wiki links inside the sentence with their spans",
+            ),
+        ]
+    },
+};
+
+/// Linked entity mentions.
+pub const MENTIONS: Table = Table {
+    name: "mentions",
+    version: 1,
+    doc: "one row per linked entity mention of a sentence",
+    build: || {
+        with_spans(vec![
+            f("page_id", DataType::Int64, false, "page of the sentence"),
+            f("sentence_index", DataType::UInt32, false, "sentence within the page"),
+            f("qid", utf8(), false, "linked Wikidata item"),
+            f("surface", utf8(), false, "the mention's text"),
+            f("source", utf8(), false, "`anchor` (wiki link) or `name-match` (detector + names)"),
+            f(
+                "entity_type",
+                utf8(),
+                false,
+                "coarse type from the entity table, else the detector's",
+            ),
+        ])
+    },
+};
+
+fn entity_struct(doc: &str, name: &str) -> Field {
+    f(
+        name,
+        strukt(with_spans(vec![
+            f("qid", utf8(), false, "Wikidata item id"),
+            f("name", utf8(), false, "the mention's surface text"),
+            f("type", utf8(), false, "coarse entity type"),
+        ])),
+        false,
+        doc,
+    )
+}
+
+/// The dataset rows: one sentence expressing one relation between two linked mentions.
+pub const RELATION_INSTANCES: Table = Table {
+    name: "relation_instances",
+    version: 1,
+    doc: "one row per (sentence, head mention, tail mention, relation); the dataset's \
+          sentences.parquet, sorted by relation, entity pair, sentence id",
+    build: || {
+        vec![
+            f("row_id", DataType::Int64, false, "0-based row number in the sorted file"),
+            f(
+                "relation",
+                utf8(),
+                false,
+                "Wikidata property id of the claim (head, relation, tail)",
+            ),
+            f("text", utf8(), false, "sentence text"),
+            f("tokens", list(utf8()), false, "sentence tokens"),
+            entity_struct("head entity and its span", "head"),
+            entity_struct("tail entity and its span", "tail"),
+            f(
+                "mentions",
+                list(strukt(with_spans(vec![
+                    f("qid", utf8(), false, "linked item"),
+                    f("source", utf8(), false, "`anchor` or `name-match`"),
+                ]))),
+                false,
+                "every linked mention of the sentence",
+            ),
+            f("page_id", DataType::Int64, false, "provenance: page id"),
+            f("revision_id", DataType::Int64, false, "provenance: revision id"),
+            f("sentence_index", DataType::UInt32, false, "provenance: sentence within the page"),
+            f("dump", utf8(), false, "provenance: name of the Wikipedia dump file"),
+        ]
+    },
+};
+
+/// The relation scope table (the original rel2scope.json).
+pub const RELATIONS: Table = Table {
+    name: "relations",
+    version: 1,
+    doc: "one row per relation: its contiguous row range in sentences.parquet",
+    build: || {
+        vec![
+            f("relation", utf8(), false, "property id"),
+            f("label", utf8(), true, "English label of the property"),
+            f("num_sentences", DataType::Int64, false, "rows of this relation"),
+            f("num_pairs", DataType::Int64, false, "distinct (head, tail) pairs"),
+            f("row_start", DataType::Int64, false, "first row_id of the relation"),
+            f("row_end", DataType::Int64, false, "one past its last row_id (end-exclusive)"),
+        ]
+    },
+};
+
+/// Entity-pair bags for MTB (the original entpair2scope.json + entpair2negpair.json).
+pub const PAIRS: Table = Table {
+    name: "pairs",
+    version: 1,
+    doc: "one row per (relation, head, tail) bag with its row range and hard negatives",
+    build: || {
+        vec![
+            f("pair_id", DataType::Int64, false, "0-based id of this bag"),
+            f("relation", utf8(), false, "property id"),
+            f("head", utf8(), false, "head item id"),
+            f("tail", utf8(), false, "tail item id"),
+            f("row_start", DataType::Int64, false, "first row_id of the bag"),
+            f("row_end", DataType::Int64, false, "one past its last row_id (end-exclusive)"),
+            f(
+                "negatives",
+                list(DataType::Int64),
+                false,
+                "pair_ids of bags sharing the head or the tail but not both (MTB hard negatives)",
+            ),
+        ]
+    },
+};
+
+/// Every table of the contract.
+pub const ALL_TABLES: [Table; 10] = [
+    ENTITIES,
+    CLAIMS,
+    PROPERTIES,
+    PAGES,
+    REDIRECTS,
+    SENTENCES,
+    MENTIONS,
+    RELATION_INSTANCES,
+    RELATIONS,
+    PAIRS,
+];
+
+/// Looks a table up by name.
+pub fn by_name(name: &str) -> Option<Table> {
+    ALL_TABLES.iter().copied().find(|t| t.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check_docs(fields: &Fields, table: &str) {
+        for field in fields {
+            let doc = field.metadata().get(FIELD_DOC).map(String::as_str).unwrap_or("");
+            assert!(!doc.trim().is_empty(), "{table}.{} has no doc", field.name());
+            match field.data_type() {
+                DataType::Struct(inner) => check_docs(inner, table),
+                DataType::List(item) => {
+                    if let DataType::Struct(inner) = item.data_type() {
+                        check_docs(inner, table)
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    #[test]
+    fn every_column_is_documented_and_names_are_unique() {
+        let mut names = std::collections::HashSet::new();
+        for t in ALL_TABLES {
+            assert!(names.insert(t.name), "duplicate table {}", t.name);
+            let schema = t.schema();
+            check_docs(schema.fields(), t.name);
+            let mut cols = std::collections::HashSet::new();
+            for field in schema.fields() {
+                assert!(cols.insert(field.name().clone()), "{}.{} twice", t.name, field.name());
+            }
+        }
+    }
+
+    #[test]
+    fn spans_are_declared_end_exclusive() {
+        let s = SENTENCES.schema();
+        let anchors = s.field_with_name("anchors").unwrap();
+        let DataType::List(item) = anchors.data_type() else { panic!("anchors not a list") };
+        let DataType::Struct(fields) = item.data_type() else { panic!("anchor not a struct") };
+        let end = fields.iter().find(|f| f.name() == "char_end").unwrap();
+        assert!(end.metadata()[FIELD_DOC].contains("end-exclusive"));
+    }
+}

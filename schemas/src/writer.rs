@@ -1,0 +1,146 @@
+//! The one Parquet writer every stage uses.
+//!
+//! - zstd compression, set explicitly (the parquet crate's default is no compression);
+//! - bounded row groups, so readers can stream a file group by group;
+//! - table name, schema version and provenance in the key-value metadata;
+//! - written to `.<name>.partial` next to the destination and renamed only by
+//!   [`ParquetSink::finish`]: a crashed or failed run never leaves a truncated file under the
+//!   real name, and dropping an unfinished sink deletes the partial file.
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use arrow::record_batch::RecordBatch;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::metadata::{KeyValue, SortingColumn};
+use parquet::file::properties::WriterProperties;
+
+use crate::error::SchemaError;
+use crate::provenance::Provenance;
+use crate::tables::Table;
+use crate::{META_PROVENANCE, META_TABLE, META_VERSION};
+
+/// Tunables of a sink. The defaults suit every table.
+#[derive(Debug, Clone)]
+pub struct SinkOptions {
+    /// Rows per row group at most (readers hold about one group in memory at a time).
+    pub max_row_group_rows: usize,
+    /// zstd level (1-22).
+    pub zstd_level: i32,
+    /// Columns (by name) the rows are sorted by, ascending; declared in each row group.
+    pub sorted_by: Vec<String>,
+}
+
+impl Default for SinkOptions {
+    fn default() -> Self {
+        SinkOptions { max_row_group_rows: 64 * 1024, zstd_level: 3, sorted_by: Vec::new() }
+    }
+}
+
+/// A Parquet file being written for one table of the contract.
+pub struct ParquetSink {
+    writer: Option<ArrowWriter<File>>,
+    table: Table,
+    partial: PathBuf,
+    dest: PathBuf,
+    rows: u64,
+}
+
+fn partial_path(dest: &Path) -> PathBuf {
+    let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    dest.with_file_name(format!(".{name}.partial"))
+}
+
+impl ParquetSink {
+    /// Starts writing `table` to `dest` (created on [`finish`](Self::finish)).
+    pub fn create(
+        dest: &Path,
+        table: Table,
+        provenance: &Provenance,
+        options: &SinkOptions,
+    ) -> Result<Self, SchemaError> {
+        let schema = table.schema();
+        let partial = partial_path(dest);
+        let pq = |source| SchemaError::Parquet { path: partial.clone(), source };
+        let mut sorting = Vec::new();
+        for col in &options.sorted_by {
+            let idx = schema.index_of(col).map_err(|e| SchemaError::SchemaMismatch {
+                path: dest.to_path_buf(),
+                table: table.name.into(),
+                detail: format!("sort column {col}: {e}"),
+            })?;
+            sorting.push(SortingColumn {
+                column_idx: idx as i32,
+                descending: false,
+                nulls_first: false,
+            });
+        }
+        let provenance_json = serde_json::to_string(provenance).unwrap_or_default();
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::try_new(options.zstd_level).map_err(pq)?))
+            .set_max_row_group_row_count(Some(options.max_row_group_rows.max(1)))
+            .set_sorting_columns((!sorting.is_empty()).then_some(sorting))
+            .set_key_value_metadata(Some(vec![
+                KeyValue::new(META_TABLE.into(), table.name.to_string()),
+                KeyValue::new(META_VERSION.into(), table.version.to_string()),
+                KeyValue::new(META_PROVENANCE.into(), provenance_json),
+            ]))
+            .set_created_by(format!("wikirel {}", env!("CARGO_PKG_VERSION")))
+            .build();
+        if let Some(parent) = dest.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|source| SchemaError::Io { path: parent.to_path_buf(), source })?;
+        }
+        let file = File::create(&partial)
+            .map_err(|source| SchemaError::Io { path: partial.clone(), source })?;
+        let writer = ArrowWriter::try_new(file, schema, Some(props)).map_err(pq)?;
+        Ok(ParquetSink { writer: Some(writer), table, partial, dest: dest.to_path_buf(), rows: 0 })
+    }
+
+    /// Appends a batch; its schema must equal the table's (column docs included).
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<(), SchemaError> {
+        let expected = self.table.schema();
+        if batch.schema().fields() != expected.fields() {
+            return Err(SchemaError::SchemaMismatch {
+                path: self.dest.clone(),
+                table: self.table.name.into(),
+                detail: format!(
+                    "batch columns {:?}",
+                    batch.schema().fields().iter().map(|f| f.name()).collect::<Vec<_>>()
+                ),
+            });
+        }
+        let writer = self.writer.as_mut().expect("sink used after finish");
+        writer
+            .write(batch)
+            .map_err(|source| SchemaError::Parquet { path: self.partial.clone(), source })?;
+        self.rows += batch.num_rows() as u64;
+        Ok(())
+    }
+
+    /// Rows written so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Closes the file, syncs it and renames it to its destination. Returns the row count.
+    pub fn finish(mut self) -> Result<u64, SchemaError> {
+        let writer = self.writer.take().expect("finish called once");
+        let file = writer
+            .into_inner()
+            .map_err(|source| SchemaError::Parquet { path: self.partial.clone(), source })?;
+        file.sync_all().map_err(|source| SchemaError::Io { path: self.partial.clone(), source })?;
+        std::fs::rename(&self.partial, &self.dest)
+            .map_err(|source| SchemaError::Io { path: self.dest.clone(), source })?;
+        Ok(self.rows)
+    }
+}
+
+impl Drop for ParquetSink {
+    fn drop(&mut self) {
+        if self.writer.take().is_some() {
+            // Not finished: an error or a panic interrupted the stage. Leave nothing behind.
+            let _ = std::fs::remove_file(&self.partial);
+        }
+    }
+}

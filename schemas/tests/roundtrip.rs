@@ -1,0 +1,131 @@
+//! The shared writer's files as other tools see them: DuckDB (Python) reads rows and the
+//! key-value metadata; readers refuse other schema versions with a clear message.
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, RecordBatch, StringArray};
+use schemas::tables::CLAIMS;
+use schemas::{open_table, ParquetSink, Provenance, SchemaError, SinkOptions};
+
+fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("WIKIREL_PYTHON") {
+        return p.into();
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
+    assert!(venv.exists(), "{} missing: run `make venv` (make test does)", venv.display());
+    venv
+}
+
+fn claims_batch(rows: &[(&str, &str, &str, &str)]) -> RecordBatch {
+    let col = |i: usize| -> ArrayRef {
+        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| match i {
+            0 => r.0,
+            1 => r.1,
+            2 => r.2,
+            _ => r.3,
+        })))
+    };
+    RecordBatch::try_new(CLAIMS.schema(), vec![col(0), col(1), col(2), col(3)]).unwrap()
+}
+
+const ROWS: [(&str, &str, &str, &str); 3] = [
+    ("Q42", "P27", "Q145", "normal"),
+    ("Q42", "P69", "Q691283", "preferred"),
+    ("Q1", "P31", "Q5", "normal"),
+];
+
+fn write_claims(path: &Path, version: u32, group_rows: usize) -> u64 {
+    let prov = Provenance::new("wikirel-test", "roundtrip").with_inputs(["fixture"]);
+    let opts = SinkOptions { max_row_group_rows: group_rows, ..Default::default() };
+    let mut sink = ParquetSink::create(path, CLAIMS.with_version(version), &prov, &opts).unwrap();
+    sink.write(&claims_batch(&ROWS[..2])).unwrap();
+    sink.write(&claims_batch(&ROWS[2..])).unwrap();
+    sink.finish().unwrap()
+}
+
+#[test]
+fn duckdb_reads_rows_and_key_value_metadata() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("claims.parquet");
+    assert_eq!(write_claims(&path, CLAIMS.version, 2), 3);
+    assert!(!dir.path().join(".claims.parquet.partial").exists());
+
+    let script = r#"
+import duckdb, json, sys
+p = sys.argv[1]
+con = duckdb.connect()
+rows = con.execute(f"SELECT head, property, tail, rank FROM read_parquet('{p}') ORDER BY head, property").fetchall()
+kv = {k.decode(): v.decode() for k, v in con.execute(f"SELECT key, value FROM parquet_kv_metadata('{p}')").fetchall()}
+groups = con.execute(f"SELECT count(DISTINCT row_group_id) FROM parquet_metadata('{p}')").fetchone()[0]
+codecs = sorted({r[0] for r in con.execute(f"SELECT compression FROM parquet_metadata('{p}')").fetchall()})
+print(json.dumps({"rows": rows, "kv": kv, "groups": groups, "codecs": codecs}))
+"#;
+    let out = Command::new(python()).args(["-c", script]).arg(&path).output().unwrap();
+    assert!(out.status.success(), "duckdb failed: {}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows: Vec<Vec<String>> = serde_json::from_value(v["rows"].clone()).unwrap();
+    assert_eq!(
+        rows,
+        vec![
+            vec!["Q1", "P31", "Q5", "normal"],
+            vec!["Q42", "P27", "Q145", "normal"],
+            vec!["Q42", "P69", "Q691283", "preferred"],
+        ]
+    );
+    assert_eq!(v["kv"]["wikirel.table"], "claims");
+    assert_eq!(v["kv"]["wikirel.schema_version"], CLAIMS.version.to_string());
+    let prov: Provenance =
+        serde_json::from_str(v["kv"]["wikirel.provenance"].as_str().unwrap()).unwrap();
+    assert_eq!(prov.stage, "roundtrip");
+    assert_eq!(prov.inputs, vec!["fixture".to_string()]);
+    // 3 rows with at most 2 per group: the bound holds.
+    assert_eq!(v["groups"], 2);
+    assert_eq!(v["codecs"], serde_json::json!(["ZSTD"]));
+}
+
+#[test]
+fn reader_rejects_another_schema_version_naming_file_and_versions() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("claims.parquet");
+    write_claims(&path, CLAIMS.version + 6, 1024);
+    let err = open_table(&path, CLAIMS, 1024).err().expect("version mismatch must fail");
+    assert!(matches!(err, SchemaError::VersionMismatch { .. }), "{err}");
+    let msg = err.to_string();
+    assert!(msg.contains(&path.display().to_string()), "{msg}");
+    assert!(msg.contains(&format!("version {}", CLAIMS.version + 6)), "{msg}");
+    assert!(msg.contains(&format!("version {}", CLAIMS.version)), "{msg}");
+}
+
+#[test]
+fn reader_streams_what_the_writer_wrote() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("claims.parquet");
+    write_claims(&path, CLAIMS.version, 2);
+    let reader = open_table(&path, CLAIMS, 1).unwrap();
+    assert_eq!(reader.num_rows, 3);
+    assert_eq!(reader.num_row_groups, 2);
+    let batches: Vec<_> = reader.collect::<Result<_, _>>().unwrap();
+    assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 3);
+}
+
+#[test]
+fn a_dropped_sink_leaves_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("claims.parquet");
+    let prov = Provenance::new("wikirel-test", "drop");
+    {
+        let mut sink = ParquetSink::create(&path, CLAIMS, &prov, &SinkOptions::default()).unwrap();
+        sink.write(&claims_batch(&ROWS)).unwrap();
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn a_wrong_table_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("claims.parquet");
+    write_claims(&path, CLAIMS.version, 1024);
+    let err = open_table(&path, schemas::tables::PAGES, 1024).err().unwrap();
+    assert!(err.to_string().contains("expected a `pages` table"), "{err}");
+}

@@ -1,0 +1,22 @@
+//! Typed errors of the trainer library; the binary adds context with anyhow.
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TrainerError {
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{}: invalid JSON: {source}", path.display())]
+    Json { path: PathBuf, source: serde_json::Error },
+    #[error("{}: {msg}", path.display())]
+    Config { path: PathBuf, msg: String },
+    #[error("{}: {msg}", path.display())]
+    Checkpoint { path: PathBuf, msg: String },
+    #[error("{}: tokenizer: {msg}", path.display())]
+    Tokenizer { path: PathBuf, msg: String },
+    #[error("tokenizing failed: {0}")]
+    Encode(String),
+    #[error("device {0:?}: {1}")]
+    Device(String, String),
+    #[error(transparent)]
+    Torch(#[from] tch::TchError),
+}

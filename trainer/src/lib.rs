@@ -1,0 +1,12 @@
+//! wikirel's trainer: a BERT relation encoder on libtorch (tch), CP/MTB pre-training,
+//! fine-tuning and evaluation. See ARCHITECTURE.md at the repository root.
+pub mod bert;
+pub mod device;
+pub mod embed;
+pub mod error;
+pub mod tokenize;
+
+pub use error::TrainerError;
+
+/// libtorch's version as compiled against, for run directories.
+pub const LIBTORCH_VERSION: &str = "2.11.0";
