@@ -1,0 +1,201 @@
+//! Stage `wikidata` on the vendored real and e2e fixtures, checked against counts computed
+//! independently by tests/reference/wikidata_counts.py and against DuckDB reading the output.
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+
+use common::*;
+use pipeline::wikidata::{self, relations::RelationsArg, Options};
+use schemas::tables::{CLAIMS, ENTITIES, PROPERTIES};
+
+fn run(input: &Path, out: &Path) -> wikidata::Stats {
+    wikidata::run(&Options::new(input, out)).unwrap()
+}
+
+fn check_against_reference(name: &str, input: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let stats = run(&fixture(input), dir.path());
+    let want = &reference("wikidata_counts.json")[name];
+    let got = serde_json::to_value(&stats).unwrap();
+    for key in [
+        "entities_by_kind",
+        "items_with_enwiki_title",
+        "entities_with_english_label",
+        "english_aliases",
+        "claims_kept_by_rank",
+        "claims_dropped_by_reason",
+    ] {
+        assert_eq!(got[key], want[key], "{name}: {key}");
+    }
+    // DuckDB reads every table; counts and the first claims in file order agree.
+    let script = r#"
+import duckdb, json, sys
+d = sys.argv[1]
+con = duckdb.connect()
+q = lambda s: con.execute(s).fetchall()
+print(json.dumps({
+  "entities": q(f"SELECT count(*) FROM '{d}/entities.parquet'")[0][0],
+  "typed": q(f"SELECT count(*) FROM '{d}/entities.parquet' WHERE coarse_type IS NOT NULL")[0][0],
+  "ranks": dict(q(f"SELECT rank, count(*) FROM '{d}/claims.parquet' GROUP BY rank")),
+  "first": [list(r) for r in q(f"SELECT head, property, tail, rank FROM read_parquet('{d}/claims.parquet', file_row_number=true) ORDER BY file_row_number LIMIT 5")],
+  "last": list(q(f"SELECT head, property, tail, rank FROM read_parquet('{d}/claims.parquet', file_row_number=true) ORDER BY file_row_number DESC LIMIT 1")[0]) if q(f"SELECT count(*) FROM '{d}/claims.parquet'")[0][0] else None,
+  "properties": q(f"SELECT count(*) FROM '{d}/properties.parquet'")[0][0],
+}))
+"#;
+    let db = py_json(script, &[dir.path()]);
+    let kinds: u64 = want["entities_by_kind"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| *k == "item" || *k == "property")
+        .map(|(_, v)| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(db["entities"], kinds, "{name}: entity rows");
+    assert_eq!(db["typed"], kinds);
+    assert_eq!(db["ranks"], want["claims_kept_by_rank"], "{name}: claims by rank");
+    assert_eq!(db["first"], want["first_claims"], "{name}: first claims");
+    assert_eq!(db["last"], want["last_claim"], "{name}: last claim");
+    assert_eq!(db["properties"], 744, "{name}: the bundled relation set's properties");
+}
+
+#[test]
+fn real_49_item_head_without_closing_bracket() {
+    check_against_reference("head49", "wikidata/head49.json.bz2");
+}
+
+#[test]
+fn stripped_101_entity_sample_with_old_numeric_ids_and_properties() {
+    check_against_reference("wdtk101", "wikidata/wdtk-sample-101.json.gz");
+}
+
+#[test]
+fn e2e_dump_counts() {
+    check_against_reference("e2e", "e2e_wiki80/wikidata.json");
+}
+
+#[test]
+fn plain_gzip_and_bzip2_give_identical_tables() {
+    let outs: Vec<_> = ["wikidata.json", "wikidata.json.gz", "wikidata.json.bz2"]
+        .iter()
+        .map(|f| {
+            let dir = tempfile::tempdir().unwrap();
+            let stats = run(&fixture(&format!("e2e_wiki80/{f}")), dir.path());
+            (dir, stats)
+        })
+        .collect();
+    assert_eq!(outs[1].1.compression, "gzip");
+    assert_eq!(outs[2].1.compression, "bzip2");
+    for t in [ENTITIES, CLAIMS, PROPERTIES] {
+        let base = table(outs[0].0.path(), t);
+        for (dir, _) in &outs[1..] {
+            assert!(same_rows(&base, &table(dir.path(), t)), "{} differs", t.name);
+        }
+    }
+}
+
+#[test]
+fn output_is_the_same_whatever_the_thread_count() {
+    let input = fixture("e2e_wiki80/wikidata.json");
+    let outs: Vec<_> = [1usize, 3]
+        .iter()
+        .map(|&threads| {
+            let dir = tempfile::tempdir().unwrap();
+            let mut opts = Options::new(&input, dir.path());
+            opts.threads = threads;
+            opts.chunk_size = 16 * 1024; // many chunks, so parallel parsing really interleaves
+            wikidata::run(&opts).unwrap();
+            dir
+        })
+        .collect();
+    for t in [ENTITIES, CLAIMS, PROPERTIES] {
+        assert!(same_rows(&table(outs[0].path(), t), &table(outs[1].path(), t)), "{}", t.name);
+    }
+}
+
+#[test]
+fn traps_never_become_claims() {
+    // negatives.tsv: pairs linked only by a deprecated statement, an item-valued qualifier
+    // or a reference snak must not be claims.
+    let dir = tempfile::tempdir().unwrap();
+    run(&fixture("e2e_wiki80/wikidata.json"), dir.path());
+    let negatives = std::fs::read_to_string(fixture("e2e_wiki80/negatives.tsv")).unwrap();
+    let mut checked = 0;
+    let claims = py_json(
+        r#"
+import duckdb, json, sys
+rows = duckdb.connect().execute(f"SELECT head, tail, property FROM '{sys.argv[1]}/claims.parquet'").fetchall()
+print(json.dumps([list(r) for r in rows]))
+"#,
+        &[dir.path()],
+    );
+    let claims: std::collections::HashSet<(String, String, String)> =
+        serde_json::from_value::<Vec<(String, String, String)>>(claims)
+            .unwrap()
+            .into_iter()
+            .collect();
+    for line in negatives.lines().skip(1) {
+        let f: Vec<&str> = line.split('\t').collect();
+        if matches!(f[5], "deprecated" | "qualifier" | "reference") {
+            let key = (f[2].to_string(), f[3].to_string(), f[4].to_string());
+            assert!(!claims.contains(&key), "trap {line} became a claim");
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 32);
+    // String, quantity and url statements (P856, P1082, ...) are not item claims.
+    assert!(claims.iter().all(|(_, t, _)| t.starts_with('Q')));
+}
+
+#[test]
+fn every_property_keeps_its_claims_with_relations_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = Options::new(&fixture("wikidata/head49.json.bz2"), dir.path());
+    opts.relations = RelationsArg::All;
+    let stats = wikidata::run(&opts).unwrap();
+    assert!(!stats.claims_dropped_by_reason.contains_key("property_not_in_relation_set"));
+    let kept: u64 = stats.claims_kept_by_rank.values().sum();
+    assert!(kept > 1876, "{kept}");
+}
+
+fn write(path: &Path, bytes: &[u8]) {
+    std::fs::File::create(path).unwrap().write_all(bytes).unwrap();
+}
+
+#[test]
+fn malformed_lines_are_counted_and_skipped_until_max_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read_to_string(fixture("e2e_wiki80/wikidata.json")).unwrap();
+    let mut lines: Vec<&str> = good.lines().collect();
+    lines.insert(3, r#"{"type":"item","id":"Q999999999","labels":{"en":"#);
+    lines.insert(7, "not json at all,");
+    let input = dir.path().join("bad.json");
+    write(&input, lines.join("\n").as_bytes());
+    let out = dir.path().join("out");
+    let stats = run(&input, &out);
+    assert_eq!(stats.malformed_lines, 2);
+    assert_eq!(stats.entities_by_kind["item"], 2343);
+
+    let mut opts = Options::new(&input, &dir.path().join("strict"));
+    opts.max_errors = 1;
+    let err = wikidata::run(&opts).err().expect("more than --max-errors must fail").to_string();
+    assert!(err.contains("bad.json") && err.contains("--max-errors 1"), "{err}");
+    assert!(!dir.path().join("strict/entities.parquet").exists());
+}
+
+#[test]
+fn truncated_compressed_input_is_an_error_naming_file_and_offset_leaving_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["wikidata.json.gz", "wikidata.json.bz2"] {
+        let bytes = std::fs::read(fixture(&format!("e2e_wiki80/{name}"))).unwrap();
+        let input = dir.path().join(format!("cut-{name}"));
+        write(&input, &bytes[..bytes.len() / 2]);
+        let out = dir.path().join(format!("out-{name}"));
+        let err = wikidata::run(&Options::new(&input, &out)).err().expect("must fail").to_string();
+        assert!(err.contains(&input.display().to_string()), "{err}");
+        assert!(err.contains("byte offset"), "{err}");
+        let left: Vec<_> =
+            std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert!(left.is_empty(), "{name}: left behind {left:?}");
+    }
+}

@@ -1,0 +1,91 @@
+//! Pass 4: lines to blocks.
+//!
+//! Wikitext is line oriented: a blank line ends a paragraph, a heading (`== x ==`) ends one and is
+//! not prose, and every list line (`*`, `#`, `:`, `;`) is its own item. Consecutive ordinary lines
+//! form one paragraph. Lines that start with `|` or `!` are left-overs of broken tables or template
+//! arguments and are dropped.
+
+use crate::Context;
+
+/// A run of wikitext lines that becomes one paragraph or list item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Block {
+    pub(crate) context: Context,
+    /// The lines, marker stripped, joined with `\n`.
+    pub(crate) text: String,
+}
+
+/// Splits `src` into blocks; list items are dropped unless `keep_lists`.
+pub(crate) fn split_blocks(src: &str, keep_lists: bool) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    let mut current = String::new();
+    let flush = |current: &mut String, blocks: &mut Vec<Block>| {
+        if !current.trim().is_empty() {
+            blocks.push(Block { context: Context::Paragraph, text: std::mem::take(current) });
+        }
+        current.clear();
+    };
+    for line in src.split('\n') {
+        let t = line.trim();
+        if t.is_empty() || is_heading(t) || t.starts_with("----") {
+            flush(&mut current, &mut blocks);
+        } else if t.starts_with(['*', '#', ':', ';']) {
+            flush(&mut current, &mut blocks);
+            let item = t.trim_start_matches(['*', '#', ':', ';']).trim();
+            if keep_lists && !item.is_empty() {
+                blocks.push(Block { context: Context::List, text: item.to_string() });
+            }
+        } else if t.starts_with('|') || t.starts_with('!') {
+            flush(&mut current, &mut blocks);
+        } else {
+            if !current.is_empty() {
+                current.push('\n');
+            }
+            current.push_str(t);
+        }
+    }
+    flush(&mut current, &mut blocks);
+    blocks
+}
+
+/// `== Title ==` (any level): starts and ends with `=` and has something in between.
+fn is_heading(t: &str) -> bool {
+    t.len() >= 3 && t.starts_with('=') && t.ends_with('=')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Context::*;
+
+    #[test]
+    fn table() {
+        let cases: &[(&str, &str, bool, &[(Context, &str)])] = &[
+            ("one paragraph", "a\nb", true, &[(Paragraph, "a\nb")]),
+            ("blank line", "a\n\nb", true, &[(Paragraph, "a"), (Paragraph, "b")]),
+            ("heading", "a\n== H ==\nb", true, &[(Paragraph, "a"), (Paragraph, "b")]),
+            ("heading level 3", "=== H ===\nb", true, &[(Paragraph, "b")]),
+            (
+                "bullet",
+                "a\n* x\n* y\nb",
+                true,
+                &[(Paragraph, "a"), (List, "x"), (List, "y"), (Paragraph, "b")],
+            ),
+            ("numbered nested", "#* x", true, &[(List, "x")]),
+            ("indent", ": x", true, &[(List, "x")]),
+            ("definition", "; term : def", true, &[(List, "term : def")]),
+            ("lists dropped", "a\n* x\nb", false, &[(Paragraph, "a"), (Paragraph, "b")]),
+            ("empty item", "*\na", true, &[(Paragraph, "a")]),
+            ("rule", "a\n----\nb", true, &[(Paragraph, "a"), (Paragraph, "b")]),
+            ("table remnant", "a\n| x = y\nb", true, &[(Paragraph, "a"), (Paragraph, "b")]),
+            ("leading space", " a\nb", true, &[(Paragraph, "a\nb")]),
+        ];
+        for &(name, input, keep, want) in cases {
+            let got: Vec<(Context, String)> =
+                split_blocks(input, keep).into_iter().map(|b| (b.context, b.text)).collect();
+            let want: Vec<(Context, String)> =
+                want.iter().map(|&(c, t)| (c, t.to_string())).collect();
+            assert_eq!(got, want, "case {name}");
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! Markup removal: raw wikitext of one page to clean paragraphs with anchors.
+//!
+//! The work is split into passes, each a single linear scan producing a new string:
+//!
+//! 1. [`tags`](crate::tags): comments, `<ref>`, `<math>`, ... and HTML tags;
+//! 2. [`braces`](crate::braces): templates, parameters and tables;
+//! 3. [`links`](crate::links): file, category and interlanguage links;
+//! 4. [`blocks`](crate::blocks): lines to paragraphs and list items, headings dropped;
+//! 5. [`inline`](crate::inline): links to anchors, quotes, entities, whitespace collapsing.
+//!
+//! The order matters: opaque tag content first (it may hold unbalanced brackets), then braces
+//! (templates hold links and tables), then hidden links (captions hold links), then lines.
+
+use crate::{blocks, braces, inline, links, tags, Context};
+
+/// What to keep from a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CleanOptions {
+    /// Keep list items (`*`, `#`, `:`, `;` lines) as paragraphs of their own. On by default; lists
+    /// hold many links (see-also lists, discographies), so this moves the anchor count a lot.
+    pub keep_lists: bool,
+}
+
+impl Default for CleanOptions {
+    fn default() -> Self {
+        CleanOptions { keep_lists: true }
+    }
+}
+
+/// A link in a paragraph: normalised target and the char span of its visible text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParagraphAnchor {
+    pub target: String,
+    pub char_start: u32,
+    pub char_end: u32,
+}
+
+/// One clean paragraph or list item: whitespace collapsed, trimmed, never empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paragraph {
+    pub context: Context,
+    pub text: String,
+    /// Sorted by `char_start`, non-overlapping, each inside `text`.
+    pub anchors: Vec<ParagraphAnchor>,
+}
+
+/// Cleans a page's wikitext into paragraphs (see the module docs for the passes).
+pub fn clean_page(wikitext: &str, opts: &CleanOptions) -> Vec<Paragraph> {
+    let s = tags::strip_tags(wikitext);
+    let s = braces::strip_braces(&s);
+    let s = links::strip_hidden_links(&s);
+    blocks::split_blocks(&s, opts.keep_lists)
+        .into_iter()
+        .filter_map(|block| {
+            let (text, anchors) = inline::render_inline(&block.text);
+            if text.is_empty() {
+                return None;
+            }
+            let anchors = anchors
+                .into_iter()
+                .map(|a| ParagraphAnchor { target: a.target, char_start: a.start, char_end: a.end })
+                .collect();
+            Some(Paragraph { context: block.context, text, anchors })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each case: wikitext and the expected paragraph texts (all contexts).
+    #[test]
+    fn table() {
+        let cases: &[(&str, &str, &[&str])] = &[
+            ("infobox then text", "{{Infobox x\n|a=[[b]]\n}}\n'''X''' is a [[y]].", &["X is a y."]),
+            ("ref with template", "A b.<ref>{{cite web|url=http://x}}</ref> C d.", &["A b. C d."]),
+            ("ref name self closing", "A b<ref name=x/> c.", &["A b c."]),
+            ("comment", "A <!-- no --> b.", &["A b."]),
+            ("table removed", "A.\n{|\n|x\n|}\nB.", &["A.", "B."]),
+            ("math", "Let <math>x^2</math> be.", &["Let be."]),
+            ("nowiki", "Use <nowiki>[[x]]</nowiki> here.", &["Use [x] here."]),
+            ("file caption", "[[File:a.jpg|thumb|A [[b]] c.]]\nText here.", &["Text here."]),
+            ("category", "Text.\n[[Category:X]]\n[[de:Y]]", &["Text."]),
+            ("colon category", "See [[:Category:X]].", &["See Category:X."]),
+            (
+                "ext link",
+                "See [http://x.org the site] and [http://y.org].",
+                &["See the site and ."],
+            ),
+            ("heading", "A.\n== History ==\nB.", &["A.", "B."]),
+            ("list", "A.\n* one\n* two", &["A.", "one", "two"]),
+            ("magic word", "__NOTOC__\nA.", &["A."]),
+            ("entities", "A&nbsp;&amp;&nbsp;B &ndash; C.", &["A & B – C."]),
+            ("br", "A<br/>B.", &["A B."]),
+            ("span", "<span class=x>A</span> b.", &["A b."]),
+            ("gallery", "A.\n<gallery>\nFile:x.jpg|[[y]]\n</gallery>\nB.", &["A.", "B."]),
+            ("param", "A {{{1}}} b.", &["A b."]),
+        ];
+        for &(name, input, want) in cases {
+            let got: Vec<String> =
+                clean_page(input, &CleanOptions::default()).into_iter().map(|p| p.text).collect();
+            assert_eq!(got, want, "case {name}");
+        }
+    }
+
+    #[test]
+    fn keep_lists_flag() {
+        let src = "A [[b]].\n* [[c]]\n# [[d]]";
+        let with = clean_page(src, &CleanOptions { keep_lists: true });
+        let without = clean_page(src, &CleanOptions { keep_lists: false });
+        assert_eq!(with.len(), 3);
+        assert_eq!(with[1].context, Context::List);
+        assert_eq!(without.len(), 1);
+        assert_eq!(without[0].context, Context::Paragraph);
+    }
+}

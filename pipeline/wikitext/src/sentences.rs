@@ -1,0 +1,175 @@
+//! Sentence splitting of one paragraph of clean text.
+//!
+//! A sentence ends at a run of `.`, `!`, `?` or `…`, optionally followed by closing quotes or
+//! brackets, then a space, then something that can start a sentence: an upper-case letter, a digit
+//! or an opening quote/bracket. A lone `.` does not end a sentence after a known abbreviation
+//! (`Dr.`, `Inc.`, `Jan.`), a single-letter initial (`J. R. R. Tolkien`, `George W. Bush`) or a
+//! dotted abbreviation (`U.S.`, `e.g.`). Decimals (`3.14`) and mid-sentence ellipses followed by a
+//! lower-case word never qualify because of the space/upper-case requirement.
+
+/// Words that end with a period without ending the sentence (case-sensitive, without the period).
+/// `etc.` is deliberately absent: followed by a capital it usually does end the sentence.
+const ABBREVIATIONS: &[&str] = &[
+    "Mr", "Mrs", "Ms", "Dr", "Drs", "St", "Ste", "Jr", "Sr", "Prof", "Gen", "Col", "Lt", "Sgt",
+    "Capt", "Cpt", "Cmdr", "Adm", "Maj", "Brig", "Rev", "Hon", "Gov", "Sen", "Rep", "Pres", "Fr",
+    "Mt", "Ft", "Ave", "Blvd", "Rd", "vs", "v", "No", "Nos", "no", "Nr", "Inc", "Ltd", "Co",
+    "Corp", "Bros", "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov",
+    "Dec", "approx", "ca", "c", "cf", "al", "Fig", "fig", "Vol", "vol", "pp", "p", "ed", "eds",
+    "op", "b", "d", "r", "fl", "est", "Op", "Ch", "ch",
+];
+
+const TERMINATORS: &[char] = &['.', '!', '?', '…'];
+const CLOSERS: &[char] = &['"', '\'', '”', '’', ')', ']', '»'];
+const OPENERS: &[char] = &['"', '\'', '“', '‘', '(', '[', '«', '¿', '¡'];
+
+/// Longest word looked back at for the abbreviation test; bounds the work per candidate.
+const MAX_WORD: usize = 40;
+
+/// Splits whitespace-collapsed `text` (as chars) into sentence char ranges `[start, end)`, trimmed
+/// and non-empty.
+pub(crate) fn split_chars(text: &[char]) -> Vec<(usize, usize)> {
+    let n = text.len();
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    while i < n {
+        if !TERMINATORS.contains(&text[i]) {
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j < n && TERMINATORS.contains(&text[j]) {
+            j += 1;
+        }
+        let mut k = j;
+        while k < n && CLOSERS.contains(&text[k]) {
+            k += 1;
+        }
+        let next_ok = k + 1 < n && text[k].is_whitespace() && {
+            let c = text[k + 1];
+            c.is_uppercase() || c.is_ascii_digit() || OPENERS.contains(&c)
+        };
+        let lone_period = j == i + 1 && text[i] == '.';
+        if next_ok && !(lone_period && is_abbreviation(text, i)) {
+            push_trimmed(text, start, k, &mut out);
+            start = k + 1;
+            i = k + 1;
+        } else {
+            i = j;
+        }
+    }
+    push_trimmed(text, start, n, &mut out);
+    out
+}
+
+/// Convenience for tests and callers with a `&str`: the sentence strings.
+pub fn split_sentences(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    split_chars(&chars).into_iter().map(|(s, e)| chars[s..e].iter().collect()).collect()
+}
+
+fn push_trimmed(text: &[char], mut s: usize, mut e: usize, out: &mut Vec<(usize, usize)>) {
+    while s < e && text[s].is_whitespace() {
+        s += 1;
+    }
+    while e > s && text[e - 1].is_whitespace() {
+        e -= 1;
+    }
+    if s < e {
+        out.push((s, e));
+    }
+}
+
+/// Is the word ending just before the period at `dot` an abbreviation or an initial?
+fn is_abbreviation(text: &[char], dot: usize) -> bool {
+    let mut w = dot;
+    while w > 0 && dot - w < MAX_WORD && !text[w - 1].is_whitespace() {
+        w -= 1;
+    }
+    let mut word = &text[w..dot];
+    while let Some((first, rest)) = word.split_first() {
+        if OPENERS.contains(first) {
+            word = rest;
+        } else {
+            break;
+        }
+    }
+    if word.is_empty() {
+        return false;
+    }
+    // Initial: a single upper-case letter (`W.` in `George W. Bush`).
+    if word.len() == 1 && word[0].is_uppercase() {
+        return true;
+    }
+    // Dotted abbreviation: `U.S`, `e.g`, `Ph.D` (short letter groups joined by periods).
+    if word.contains(&'.') {
+        return word.split(|&c| c == '.').all(|part| {
+            !part.is_empty() && part.len() <= 3 && part.iter().all(|c| c.is_alphabetic())
+        });
+    }
+    let s: String = word.iter().collect();
+    ABBREVIATIONS.contains(&s.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table() {
+        let cases: &[(&str, &str, &[&str])] = &[
+            ("two sentences", "It rained. We left.", &["It rained.", "We left."]),
+            ("exclamation", "Stop! Go now.", &["Stop!", "Go now."]),
+            ("question", "Why? Because.", &["Why?", "Because."]),
+            (
+                "closing quote",
+                "He said \"Go.\" Then he left.",
+                &["He said \"Go.\"", "Then he left."],
+            ),
+            ("closing bracket", "It was (mostly.) Then x.", &["It was (mostly.)", "Then x."]),
+            ("digit start", "It ended. 1990 was next.", &["It ended.", "1990 was next."]),
+            ("quote start", "It ended. \"Yes,\" he said.", &["It ended.", "\"Yes,\" he said."]),
+            ("lowercase no split", "It ended. then more.", &["It ended. then more."]),
+            ("Dr", "Dr. Smith came.", &["Dr. Smith came."]),
+            ("Mr", "Ask Mr. Jones.", &["Ask Mr. Jones."]),
+            ("Mrs", "Ask Mrs. Jones.", &["Ask Mrs. Jones."]),
+            ("St", "In St. Louis now.", &["In St. Louis now."]),
+            ("Jr", "Martin Luther King Jr. Day is here.", &["Martin Luther King Jr. Day is here."]),
+            ("vs", "Roe vs. Wade was decided.", &["Roe vs. Wade was decided."]),
+            (
+                "etc lowercase",
+                "Apples, pears, etc. are fruit.",
+                &["Apples, pears, etc. are fruit."],
+            ),
+            (
+                "etc uppercase splits",
+                "Apples, pears etc. The end.",
+                &["Apples, pears etc.", "The end."],
+            ),
+            ("US", "He moved to the U.S. Army base.", &["He moved to the U.S. Army base."]),
+            ("UK", "The U.K. Parliament met.", &["The U.K. Parliament met."]),
+            ("eg", "Fruit, e.g. Apples, grow.", &["Fruit, e.g. Apples, grow."]),
+            ("ie", "One, i.e. The first, won.", &["One, i.e. The first, won."]),
+            ("No", "It was No. 1 in charts.", &["It was No. 1 in charts."]),
+            ("Inc", "Apple Inc. Designs phones.", &["Apple Inc. Designs phones."]),
+            ("Ltd", "Foo Ltd. Makes bars.", &["Foo Ltd. Makes bars."]),
+            ("Co", "Ford Motor Co. Built cars.", &["Ford Motor Co. Built cars."]),
+            ("Jan", "On Jan. 5 it snowed.", &["On Jan. 5 it snowed."]),
+            ("Dec", "On Dec. 25 it snowed.", &["On Dec. 25 it snowed."]),
+            ("Gen", "Gen. Lee lost.", &["Gen. Lee lost."]),
+            ("Col", "Col. Mustard won.", &["Col. Mustard won."]),
+            ("Prof", "Prof. Plum won.", &["Prof. Plum won."]),
+            ("initials", "J. R. R. Tolkien wrote it.", &["J. R. R. Tolkien wrote it."]),
+            ("middle initial", "George W. Bush spoke.", &["George W. Bush spoke."]),
+            ("decimal", "Pi is 3.14 roughly. Yes.", &["Pi is 3.14 roughly.", "Yes."]),
+            ("ellipsis lowercase", "Wait... and then it ended.", &["Wait... and then it ended."]),
+            ("unicode ellipsis lowercase", "Wait… and then.", &["Wait… and then."]),
+            ("ellipsis uppercase", "Wait... Then go.", &["Wait...", "Then go."]),
+            ("no terminator", "no end here", &["no end here"]),
+            ("empty", "", &[]),
+        ];
+        for &(name, input, want) in cases {
+            assert_eq!(split_sentences(input), want, "case {name}");
+        }
+    }
+}

@@ -1,0 +1,212 @@
+//! Tokenisation in the style of the CP / Wiki80 / FewRel token lists (a Penn-Treebank-like
+//! tokenizer): whitespace splits, punctuation is split off, the sentence-final period is its own
+//! token while abbreviation periods stay attached, numbers with `.`/`,` and hyphenated words are
+//! one token, clitics (`'s`, `n't`, `'re`) are split off as in `Obama 's`.
+//!
+//! Every token is a slice of the sentence: its text equals `text.chars()[start..end]`.
+
+/// A token and its char span `[char_start, char_end)` in the sentence text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    pub text: String,
+    pub char_start: u32,
+    pub char_end: u32,
+}
+
+/// Split off at the start of a word.
+const LEADING: &[char] = &['(', '[', '{', '"', '“', '‘', '«', '\'', '„', '¿', '¡', '’'];
+/// Split off at the end of a word.
+const TRAILING: &[char] =
+    &[')', ']', '}', '"', '”', '’', '\'', '»', ',', ';', ':', '!', '?', '…', '“', '‘'];
+/// Split wherever they appear inside a word.
+const ALWAYS_SPLIT: &[char] =
+    &['(', ')', '[', ']', '{', '}', '"', '“', '”', ';', '!', '?', '«', '»'];
+/// Split inside a word unless between two digits (`1,000`, `10:30`, `1990–2000`).
+const SPLIT_UNLESS_DIGITS: &[char] = &[',', ':', '–', '—'];
+/// Clitics split off the end of a word, longest first within each apostrophe style.
+const CLITICS: &[&str] = &["n't", "'s", "'S", "'re", "'ve", "'ll", "'m", "'d", "’s", "’re", "’ll"];
+
+/// Tokenises one sentence.
+pub fn tokenize(text: &str) -> Vec<Token> {
+    let chars: Vec<char> = text.chars().collect();
+    token_spans(&chars)
+        .into_iter()
+        .map(|(s, e)| Token {
+            text: chars[s..e].iter().collect(),
+            char_start: s as u32,
+            char_end: e as u32,
+        })
+        .collect()
+}
+
+/// Token char spans of `chars`.
+pub(crate) fn token_spans(chars: &[char]) -> Vec<(usize, usize)> {
+    let mut words = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].is_whitespace() {
+            i += 1;
+            continue;
+        }
+        let s = i;
+        while i < chars.len() && !chars[i].is_whitespace() {
+            i += 1;
+        }
+        words.push((s, i));
+    }
+    let mut out = Vec::with_capacity(words.len() * 2);
+    let last = words.len().saturating_sub(1);
+    for (w, &(s, e)) in words.iter().enumerate() {
+        split_word(chars, s, e, w == last, &mut out);
+    }
+    out
+}
+
+fn is_clitic_word(word: &[char]) -> bool {
+    CLITICS.iter().any(|c| c.starts_with(['\'', '’']) && eq(word, c))
+}
+
+fn eq(word: &[char], s: &str) -> bool {
+    word.len() == s.chars().count() && word.iter().copied().eq(s.chars())
+}
+
+fn ends_with(word: &[char], s: &str) -> bool {
+    let n = s.chars().count();
+    word.len() >= n && word[word.len() - n..].iter().copied().eq(s.chars())
+}
+
+fn split_word(
+    chars: &[char],
+    mut s: usize,
+    mut e: usize,
+    last: bool,
+    out: &mut Vec<(usize, usize)>,
+) {
+    // Leading punctuation.
+    while s < e && LEADING.contains(&chars[s]) && !is_clitic_word(&chars[s..e]) {
+        out.push((s, s + 1));
+        s += 1;
+    }
+    // Trailing punctuation, collected backwards.
+    let mut suffix = Vec::new();
+    let mut peeled_period = false;
+    while e > s {
+        let c = chars[e - 1];
+        if c == '.' {
+            let run = chars[s..e].iter().rev().take_while(|&&c| c == '.').count();
+            if run >= 2 {
+                // Ellipsis `...` is one token wherever it is.
+                suffix.push((e - run, e));
+                e -= run;
+                continue;
+            }
+            if last && !peeled_period && e - s > 1 && !is_dotted_abbreviation(&chars[s..e]) {
+                suffix.push((e - 1, e));
+                e -= 1;
+                peeled_period = true;
+                continue;
+            }
+            break;
+        }
+        if TRAILING.contains(&c) && !is_clitic_word(&chars[s..e]) {
+            suffix.push((e - 1, e));
+            e -= 1;
+            continue;
+        }
+        break;
+    }
+    // Clitic.
+    let mut clitic = None;
+    for c in CLITICS {
+        let n = c.chars().count();
+        if e - s > n && ends_with(&chars[s..e], c) {
+            clitic = Some((e - n, e));
+            e -= n;
+            break;
+        }
+    }
+    // Inside the word.
+    let mut piece = s;
+    for k in s..e {
+        let c = chars[k];
+        let split = ALWAYS_SPLIT.contains(&c)
+            || (SPLIT_UNLESS_DIGITS.contains(&c)
+                && !(k > s
+                    && k + 1 < e
+                    && chars[k - 1].is_ascii_digit()
+                    && chars[k + 1].is_ascii_digit()));
+        if split {
+            if piece < k {
+                out.push((piece, k));
+            }
+            out.push((k, k + 1));
+            piece = k + 1;
+        }
+    }
+    if piece < e {
+        out.push((piece, e));
+    }
+    out.extend(clitic);
+    out.extend(suffix.into_iter().rev());
+}
+
+/// `U.S.`, `e.g.`, `Ph.D.`: letters with an inner period, ending in a period.
+fn is_dotted_abbreviation(word: &[char]) -> bool {
+    let inner = &word[..word.len() - 1];
+    inner.contains(&'.') && inner.iter().all(|c| c.is_alphabetic() || *c == '.')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table() {
+        let cases: &[(&str, &str, &[&str])] = &[
+            ("words", "a b  c", &["a", "b", "c"]),
+            ("final period", "It rained.", &["It", "rained", "."]),
+            ("comma", "Paris, France", &["Paris", ",", "France"]),
+            ("semicolon colon", "a; b: c", &["a", ";", "b", ":", "c"]),
+            ("brackets", "(a) [b] {c}", &["(", "a", ")", "[", "b", "]", "{", "c", "}"]),
+            ("quotes", "\"Don Quijote\" said", &["\"", "Don", "Quijote", "\"", "said"]),
+            ("single quotes", "'word' x", &["'", "word", "'", "x"]),
+            ("abbreviation kept", "Dr. Smith met him.", &["Dr.", "Smith", "met", "him", "."]),
+            ("US mid", "the U.S. Army", &["the", "U.S.", "Army"]),
+            ("US final", "in the U.S.", &["in", "the", "U.S."]),
+            ("decimal", "about 3.14 m", &["about", "3.14", "m"]),
+            ("thousands", "1,000 people", &["1,000", "people"]),
+            ("time", "at 10:30 today", &["at", "10:30", "today"]),
+            ("hyphen", "a well-known man", &["a", "well-known", "man"]),
+            ("year range", "1999–2000 season", &["1999–2000", "season"]),
+            ("dash between words", "word—word", &["word", "—", "word"]),
+            ("possessive", "Obama's wife", &["Obama", "'s", "wife"]),
+            ("possessive curly", "Obama’s wife", &["Obama", "’s", "wife"]),
+            ("plural possessive", "players' union", &["players", "'", "union"]),
+            ("negation", "don't go", &["do", "n't", "go"]),
+            ("inner apostrophe", "Coeur d'Alene", &["Coeur", "d'Alene"]),
+            ("clitic alone", "Obama 's", &["Obama", "'s"]),
+            ("question", "Why? No!", &["Why", "?", "No", "!"]),
+            ("quote after period", "He said \"go.\"", &["He", "said", "\"", "go", ".", "\""]),
+            ("bracket after period", "(see above.)", &["(", "see", "above", ".", ")"]),
+            ("ellipsis", "wait... then", &["wait", "...", "then"]),
+            ("inner bracket", "word(s) here", &["word", "(", "s", ")", "here"]),
+            ("slash kept", "and/or", &["and/or"]),
+            ("lone period", ".", &["."]),
+            ("empty", "", &[]),
+        ];
+        for &(name, input, want) in cases {
+            let got: Vec<String> = tokenize(input).into_iter().map(|t| t.text).collect();
+            assert_eq!(got, want, "case {name}");
+        }
+    }
+
+    #[test]
+    fn offsets_match_text() {
+        let text = "Über \"naïve\" café's 3.14, ok.";
+        let chars: Vec<char> = text.chars().collect();
+        for t in tokenize(text) {
+            let slice: String = chars[t.char_start as usize..t.char_end as usize].iter().collect();
+            assert_eq!(slice, t.text);
+        }
+    }
+}
