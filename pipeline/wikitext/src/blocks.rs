@@ -58,9 +58,12 @@ mod tests {
     use super::*;
     use Context::*;
 
+    /// Name, input, keep_lists, expected blocks.
+    type Case = (&'static str, &'static str, bool, &'static [(Context, &'static str)]);
+
     #[test]
     fn table() {
-        let cases: &[(&str, &str, bool, &[(Context, &str)])] = &[
+        let cases: &[Case] = &[
             ("one paragraph", "a\nb", true, &[(Paragraph, "a\nb")]),
             ("blank line", "a\n\nb", true, &[(Paragraph, "a"), (Paragraph, "b")]),
             ("heading", "a\n== H ==\nb", true, &[(Paragraph, "a"), (Paragraph, "b")]),

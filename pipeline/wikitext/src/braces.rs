@@ -13,6 +13,8 @@
 //! kept (a typo should not erase the rest of the article); an unclosed table runs to the end of the
 //! page, which is what MediaWiki renders; stray `}}` are dropped.
 
+use std::borrow::Cow;
+
 /// Tiny templates that stand for punctuation; replaced by their text instead of nothing so that
 /// `1990{{ndash}}2000` stays readable.
 const INLINE_TEMPLATES: &[(&str, &str)] = &[
@@ -43,7 +45,7 @@ pub(crate) fn strip_braces(src: &str) -> String {
     let mut brace_entries = 0usize;
     // Removed byte ranges, kept sorted and disjoint: a span closing later and starting earlier
     // swallows the ones inside it.
-    let mut spans: Vec<(usize, usize, &'static str)> = Vec::new();
+    let mut spans: Vec<Span<'_>> = Vec::new();
     // Unmatched brace runs of two or more, dropped from the output.
     let mut strays: Vec<(usize, usize)> = Vec::new();
     let mut i = 0;
@@ -58,7 +60,7 @@ pub(crate) fn strip_braces(src: &str) -> String {
                 && at_line_start(b, i) =>
             {
                 if let Some(Open::Table { start }) = stack.pop() {
-                    add_span(&mut spans, start, i + 2, "");
+                    add_span(&mut spans, start, i + 2, Cow::Borrowed(""));
                 }
                 i += 2;
             }
@@ -87,9 +89,15 @@ pub(crate) fn strip_braces(src: &str) -> String {
                         stack.push(Open::Braces { start, left });
                     } else {
                         brace_entries -= 1;
-                        let open_end = start + (left + take).min(3).max(2);
-                        let name = inline_template(&src[open_end.min(close_end)..close_end - take]);
-                        add_span(&mut spans, start + left, close_end, name);
+                        let open_end = start + left + take;
+                        let inner = src.get(open_end..close_end - take).unwrap_or("");
+                        let nested = spans.last().is_some_and(|(s, _, _)| *s >= start + left);
+                        let text = if take == 2 && !nested {
+                            template_text(inner)
+                        } else {
+                            Cow::Borrowed("")
+                        };
+                        add_span(&mut spans, start + left, close_end, text);
                     }
                 }
                 if m >= 2 {
@@ -102,7 +110,7 @@ pub(crate) fn strip_braces(src: &str) -> String {
     }
     for open in stack {
         match open {
-            Open::Table { start } => add_span(&mut spans, start, b.len(), ""),
+            Open::Table { start } => add_span(&mut spans, start, b.len(), Cow::Borrowed("")),
             Open::Braces { start, left } => strays.push((start, start + left)),
         }
     }
@@ -110,42 +118,97 @@ pub(crate) fn strip_braces(src: &str) -> String {
 }
 
 /// Records a removed span, absorbing the spans it contains (they were closed before it).
-fn add_span(
-    spans: &mut Vec<(usize, usize, &'static str)>,
-    start: usize,
-    end: usize,
-    r: &'static str,
-) {
-    while spans.last().is_some_and(|&(s, _, _)| s >= start) {
+fn add_span<'a>(spans: &mut Vec<Span<'a>>, start: usize, end: usize, r: Cow<'a, str>) {
+    while spans.last().is_some_and(|(s, _, _)| *s >= start) {
         spans.pop();
     }
     spans.push((start, end, r));
 }
 
-/// Replacement text for a punctuation template such as `{{ndash}}`; empty for everything else.
-fn inline_template(inner: &str) -> &'static str {
-    if inner.len() > 16 {
-        return "";
+/// A removed byte range and its replacement text.
+type Span<'a> = (usize, usize, Cow<'a, str>);
+
+/// Replacement text of a template without nested templates: punctuation templates such as
+/// `{{ndash}}`, `{{convert|5|km}}` (value and unit, no conversion), `{{lang|fr|texte}}` and
+/// `{{nowrap|text}}`; empty for everything else. These are the frequent templates whose output is
+/// part of the sentence: dropping them leaves holes such as "At , Alabama has".
+fn template_text(inner: &str) -> Cow<'_, str> {
+    let args = split_args(inner);
+    let Some(name) = args.first() else { return Cow::Borrowed("") };
+    let name = name.trim();
+    if args.len() == 1 {
+        if let Some(&(_, r)) = INLINE_TEMPLATES.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+            return Cow::Borrowed(r);
+        }
+        return Cow::Borrowed("");
     }
-    let name = inner.trim();
-    INLINE_TEMPLATES.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map_or("", |&(_, r)| r)
+    let positional: Vec<&str> =
+        args[1..].iter().filter(|a| !a.contains('=')).map(|a| a.trim()).collect();
+    match name.to_ascii_lowercase().as_str() {
+        "convert" | "cvt" => {
+            // Value, optional range words and values, then the unit.
+            let mut parts = Vec::new();
+            for p in positional.iter().take(5) {
+                parts.push(*p);
+                let numeric = p.chars().all(|c| c.is_ascii_digit() || ".,-−".contains(c));
+                let range = matches!(*p, "to" | "-" | "–" | "and" | "or" | "by" | "x" | "×");
+                if !numeric && !range {
+                    break;
+                }
+            }
+            Cow::Owned(parts.join(" "))
+        }
+        "lang" => Cow::Borrowed(positional.get(1).copied().unwrap_or("")),
+        "nowrap" | "nobr" | "small" | "smaller" | "big" | "sic" | "not a typo" => {
+            Cow::Borrowed(positional.first().copied().unwrap_or(""))
+        }
+        _ => Cow::Borrowed(""),
+    }
+}
+
+/// Splits template content at `|` outside `[[...]]` (a piped link inside an argument).
+fn split_args(inner: &str) -> Vec<&str> {
+    let b = inner.as_bytes();
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'[' if b.get(i + 1) == Some(&b'[') => {
+                depth += 1;
+                i += 2;
+                continue;
+            }
+            b']' if b.get(i + 1) == Some(&b']') => {
+                depth = depth.saturating_sub(1);
+                i += 2;
+                continue;
+            }
+            b'|' if depth == 0 => {
+                out.push(&inner[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out.push(&inner[start..]);
+    out
 }
 
 /// Writes `src` without the removed spans and stray brace runs.
-fn render(
-    src: &str,
-    spans: Vec<(usize, usize, &'static str)>,
-    mut strays: Vec<(usize, usize)>,
-) -> String {
+fn render(src: &str, spans: Vec<Span<'_>>, mut strays: Vec<(usize, usize)>) -> String {
     strays.sort_unstable();
-    let mut cuts: Vec<(usize, usize, &str)> = spans;
+    let mut cuts = spans;
     // Strays inside removed spans are already gone; the rest become empty cuts.
-    let mut merged: Vec<(usize, usize, &str)> = Vec::with_capacity(cuts.len() + strays.len());
+    let mut merged: Vec<(usize, usize, Cow<'_, str>)> =
+        Vec::with_capacity(cuts.len() + strays.len());
     let mut si = 0;
     cuts.sort_unstable_by_key(|c| c.0);
     for cut in cuts {
         while si < strays.len() && strays[si].0 < cut.0 {
-            merged.push((strays[si].0, strays[si].1, ""));
+            merged.push((strays[si].0, strays[si].1, Cow::Borrowed("")));
             si += 1;
         }
         while si < strays.len() && strays[si].0 < cut.1 {
@@ -153,7 +216,7 @@ fn render(
         }
         merged.push(cut);
     }
-    merged.extend(strays[si..].iter().map(|&(s, e)| (s, e, "")));
+    merged.extend(strays[si..].iter().map(|&(s, e)| (s, e, Cow::Borrowed(""))));
     let mut out = String::with_capacity(src.len());
     let mut pos = 0;
     for (s, e, r) in merged {
@@ -161,7 +224,7 @@ fn render(
             continue;
         }
         out.push_str(&src[pos..s]);
-        out.push_str(r);
+        out.push_str(&r);
         pos = e;
     }
     out.push_str(&src[pos..]);
@@ -218,6 +281,12 @@ mod tests {
             ("ndash", "1990{{ndash}}2000", "1990–2000"),
             ("mdash", "a{{mdash}}b", "a—b"),
             ("template closing table pipe", "{{a|\n|}}b", "b"),
+            ("convert", "At {{convert|52|mi|km}}, x", "At 52 mi, x"),
+            ("convert range", "{{convert|5|to|10|km|abbr=on}}", "5 to 10 km"),
+            ("lang", "{{lang|fr|la [[France]]}}", "la [[France]]"),
+            ("nowrap", "{{nowrap|a b}}", "a b"),
+            ("nested not expanded", "{{nowrap|a {{b}}}}", ""),
+            ("unknown", "{{foo|bar}}", ""),
         ];
         for &(name, input, want) in cases {
             assert_eq!(strip_braces(input), want, "case {name}");

@@ -21,8 +21,9 @@ const TRAILING: &[char] =
 /// Split wherever they appear inside a word.
 const ALWAYS_SPLIT: &[char] =
     &['(', ')', '[', ']', '{', '}', '"', '“', '”', ';', '!', '?', '«', '»'];
-/// Split inside a word unless between two digits (`1,000`, `10:30`, `1990–2000`).
-const SPLIT_UNLESS_DIGITS: &[char] = &[',', ':', '–', '—'];
+/// Split inside a word unless between two digits (`1,000`, `10:30`, `1990—2000`). The en dash is
+/// not here: like the hyphen it joins compounds (`human–computer`, `1999–2000`).
+const SPLIT_UNLESS_DIGITS: &[char] = &[',', ':', '—'];
 /// Clitics split off the end of a word, longest first within each apostrophe style.
 const CLITICS: &[&str] = &["n't", "'s", "'S", "'re", "'ve", "'ll", "'m", "'d", "’s", "’re", "’ll"];
 
@@ -178,7 +179,8 @@ mod tests {
             ("time", "at 10:30 today", &["at", "10:30", "today"]),
             ("hyphen", "a well-known man", &["a", "well-known", "man"]),
             ("year range", "1999–2000 season", &["1999–2000", "season"]),
-            ("dash between words", "word—word", &["word", "—", "word"]),
+            ("em dash between words", "word—word", &["word", "—", "word"]),
+            ("en dash compound", "human–computer", &["human–computer"]),
             ("possessive", "Obama's wife", &["Obama", "'s", "wife"]),
             ("possessive curly", "Obama’s wife", &["Obama", "’s", "wife"]),
             ("plural possessive", "players' union", &["players", "'", "union"]),
