@@ -149,7 +149,16 @@ struct ChunkOut {
 fn parse_chunk(chunk: &Chunk, rels: &RelationSet) -> ChunkOut {
     let mut out = ChunkOut::default();
     let mut line_no = chunk.first_line;
-    for raw in chunk.bytes.split(|&b| b == b'\n') {
+    // memchr finds line ends with SIMD; `slice::split` with a closure was 15% of the stage.
+    let bytes = &chunk.bytes;
+    let mut start = 0usize;
+    let ends = memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len()));
+    for end in ends {
+        if start > bytes.len() {
+            break;
+        }
+        let raw = &bytes[start..end];
+        start = end + 1;
         let this_line = line_no;
         line_no += 1;
         let trimmed = raw.trim_ascii();
