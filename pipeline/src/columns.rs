@@ -2,8 +2,9 @@
 //! are non-nullable, as `schemas` declares them).
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, ListBuilder, StringArray, StringBuilder};
-use arrow::datatypes::{DataType, Field};
+use arrow::array::{ArrayRef, ListArray, ListBuilder, StringArray, StringBuilder, UInt32Array};
+use arrow::buffer::OffsetBuffer;
+use arrow::datatypes::{DataType, Field, FieldRef, Fields, Schema};
 
 pub fn strings<S: AsRef<str>>(values: &[S]) -> ArrayRef {
     Arc::new(StringArray::from_iter_values(values.iter().map(AsRef::as_ref)))
@@ -23,4 +24,29 @@ pub fn string_lists(values: &[Vec<String>]) -> ArrayRef {
         b.append(true);
     }
     Arc::new(b.finish())
+}
+
+/// `list<uint32>` (non-nullable items) from row vectors.
+pub fn u32_lists(values: &[Vec<u32>]) -> ArrayRef {
+    let offsets = offsets(values.iter().map(Vec::len));
+    let flat: Vec<u32> = values.iter().flatten().copied().collect();
+    Arc::new(ListArray::new(
+        Arc::new(Field::new_list_field(DataType::UInt32, false)),
+        offsets,
+        Arc::new(UInt32Array::from(flat)),
+        None,
+    ))
+}
+
+/// List offsets for rows of the given lengths.
+pub fn offsets(lens: impl Iterator<Item = usize>) -> OffsetBuffer<i32> {
+    OffsetBuffer::from_lengths(lens)
+}
+
+/// The item field and struct fields of a `list<struct<...>>` column of `schema`.
+pub fn list_struct_fields(schema: &Schema, column: &str) -> (FieldRef, Fields) {
+    let field = schema.field_with_name(column).expect("column in schema");
+    let DataType::List(item) = field.data_type() else { panic!("{column} is not a list") };
+    let DataType::Struct(fields) = item.data_type() else { panic!("{column} items not structs") };
+    (item.clone(), fields.clone())
 }

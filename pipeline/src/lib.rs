@@ -6,5 +6,6 @@ pub mod input;
 pub mod progress;
 pub mod stats;
 pub mod wikidata;
+pub mod wikipedia;
 
 pub use error::StageError;

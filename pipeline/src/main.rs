@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use pipeline::wikidata::{self, relations::RelationsArg};
+use pipeline::wikipedia;
 
 #[derive(Parser)]
 #[command(
@@ -41,6 +42,37 @@ enum Command {
         #[arg(long, default_value_t = 1000)]
         max_errors: u64,
     },
+    /// Parse a Wikipedia XML dump into pages, redirects and clean sentences with anchor spans.
+    Wikipedia {
+        /// The dump: plain XML, single-stream .bz2, or multistream .bz2 (with --index).
+        #[arg(long)]
+        input: PathBuf,
+        /// The multistream index (`offset:page_id:title` lines, .txt or .txt.bz2): decodes
+        /// streams on all cores and enables --shard.
+        #[arg(long)]
+        index: Option<PathBuf>,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Process only shard I of --of N (contiguous ranges of streams; needs --index).
+        #[arg(long, requires = "of", requires = "index")]
+        shard: Option<usize>,
+        /// Number of shards.
+        #[arg(long, requires = "shard")]
+        of: Option<usize>,
+        /// Stop with an error after this many malformed pages.
+        #[arg(long, default_value_t = 1000)]
+        max_errors: u64,
+        /// Sentence contexts: `paragraphs` (body text only) or `paragraphs+lists`.
+        #[arg(long, default_value = "paragraphs+lists", value_parser = ["paragraphs", "paragraphs+lists"])]
+        contexts: String,
+        /// Pages whose cleaning takes longer than this many seconds are recorded and skipped.
+        #[arg(long, default_value_t = 10)]
+        page_time_limit: u64,
+    },
 }
 
 fn main() -> Result<()> {
@@ -62,6 +94,30 @@ fn main() -> Result<()> {
             let stats = wikidata::run(&opts)
                 .with_context(|| format!("stage wikidata failed on {}", input.display()))?;
             println!("{}", wikidata::summary(&stats, &out));
+        }
+        Command::Wikipedia {
+            input,
+            index,
+            out,
+            threads,
+            shard,
+            of,
+            max_errors,
+            contexts,
+            page_time_limit,
+        } => {
+            let mut opts = wikipedia::Options::new(&input, &out);
+            opts.index = index;
+            opts.shard = shard.zip(of);
+            opts.max_errors = max_errors;
+            opts.keep_lists = contexts == "paragraphs+lists";
+            opts.page_time_limit = std::time::Duration::from_secs(page_time_limit);
+            if let Some(t) = threads {
+                opts.threads = t.max(1);
+            }
+            let stats = wikipedia::run(&opts)
+                .with_context(|| format!("stage wikipedia failed on {}", input.display()))?;
+            println!("{}", wikipedia::summary(&stats, &out));
         }
     }
     Ok(())

@@ -1,0 +1,376 @@
+//! Stage `wikipedia`: a MediaWiki XML dump -> `pages`, `redirects`, `sentences` tables.
+//!
+//! Input is plain XML, a single-stream .bz2, or a multistream .bz2 with its index. With the
+//! index, bz2 streams (100 pages each) are decoded, cut into pages and cleaned on all cores; a
+//! `--shard I --of N` run processes only the I-th contiguous range of streams. Without it, one
+//! thread decompresses while pages are cleaned in parallel. Rows are written in dump order
+//! whatever the thread count, so N shards' outputs concatenated equal one whole run.
+pub mod multistream;
+pub mod page_xml;
+pub mod rows;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::error::StageError;
+use crate::input::{open_dump, spawn_line_chunks, Compression};
+use crate::progress::Progress;
+use multistream::StreamRange;
+use page_xml::{parse_page, PageBytes, PageSplitter};
+use rows::{PageRows, RedirectRows, SentenceRows};
+use schemas::tables::{PAGES, REDIRECTS, SENTENCES};
+use schemas::{ParquetSink, Provenance, SinkOptions};
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub input: PathBuf,
+    pub index: Option<PathBuf>,
+    pub out: PathBuf,
+    pub threads: usize,
+    /// `(I, N)`: process only the I-th of N contiguous ranges of streams (needs the index).
+    pub shard: Option<(usize, usize)>,
+    pub max_errors: u64,
+    /// Keep list items as sentences (body paragraphs are always kept).
+    pub keep_lists: bool,
+    /// A page whose cleaning takes longer is recorded and skipped.
+    pub page_time_limit: Duration,
+}
+
+impl Options {
+    pub fn new(input: &Path, out: &Path) -> Self {
+        Options {
+            input: input.to_path_buf(),
+            index: None,
+            out: out.to_path_buf(),
+            threads: rayon::current_num_threads(),
+            shard: None,
+            max_errors: 1000,
+            keep_lists: true,
+            page_time_limit: Duration::from_secs(10),
+        }
+    }
+}
+
+#[derive(Debug, Default, Clone, Serialize, PartialEq)]
+pub struct Stats {
+    pub input: String,
+    pub compression: String,
+    pub streams: Option<u64>,
+    pub shard: Option<String>,
+    pub pages_by_namespace: BTreeMap<i32, u64>,
+    pub articles: u64,
+    pub redirects: u64,
+    pub sentences: u64,
+    pub sentences_by_context: BTreeMap<String, u64>,
+    pub anchors: u64,
+    pub malformed_pages: u64,
+    pub slow_pages: u64,
+    pub decompressed_bytes: u64,
+    pub keep_lists: bool,
+}
+
+/// What one page turned into.
+enum PageOut {
+    Article {
+        id: i64,
+        title: String,
+        revision: i64,
+        timestamp: String,
+        sentences: Vec<wikitext::Sentence>,
+    },
+    Redirect {
+        id: i64,
+        title: String,
+        target: String,
+    },
+    OtherNamespace(i32),
+    Malformed {
+        offset: u64,
+        msg: String,
+    },
+    Slow {
+        title: String,
+        millis: u128,
+    },
+}
+
+fn process_page(p: &PageBytes, opts: &Options) -> PageOut {
+    let page = match parse_page(&p.bytes) {
+        Ok(page) => page,
+        Err(msg) => return PageOut::Malformed { offset: p.offset, msg },
+    };
+    if page.namespace != 0 {
+        return PageOut::OtherNamespace(page.namespace);
+    }
+    if let Some(target) = page.redirect {
+        return PageOut::Redirect {
+            id: page.page_id,
+            title: wikitext::normalize_title(&page.title),
+            target: wikitext::normalize_title(&target),
+        };
+    }
+    let started = Instant::now();
+    let clean = wikitext::CleanOptions { keep_lists: opts.keep_lists };
+    let sentences = wikitext::page_sentences(&page.text, &clean);
+    let took = started.elapsed();
+    if took > opts.page_time_limit {
+        return PageOut::Slow { title: page.title, millis: took.as_millis() };
+    }
+    PageOut::Article {
+        id: page.page_id,
+        title: page.title,
+        revision: page.revision_id,
+        timestamp: page.timestamp,
+        sentences,
+    }
+}
+
+struct Writer<'a> {
+    opts: &'a Options,
+    stats: Stats,
+    pages: ParquetSink,
+    redirects: ParquetSink,
+    sentences: ParquetSink,
+    page_rows: PageRows,
+    redirect_rows: RedirectRows,
+    sentence_rows: SentenceRows,
+}
+
+const FLUSH_ROWS: usize = 16 * 1024;
+
+impl Writer<'_> {
+    fn take(&mut self, out: PageOut) -> Result<(), StageError> {
+        match out {
+            PageOut::Article { id, title, revision, timestamp, sentences } => {
+                *self.stats.pages_by_namespace.entry(0).or_default() += 1;
+                self.stats.articles += 1;
+                self.page_rows.page_id.push(id);
+                self.page_rows.title.push(title);
+                self.page_rows.namespace.push(0);
+                self.page_rows.revision_id.push(revision);
+                self.page_rows.timestamp.push(timestamp);
+                self.page_rows.num_sentences.push(sentences.len() as u32);
+                for (i, s) in sentences.into_iter().enumerate() {
+                    self.stats.sentences += 1;
+                    self.stats.anchors += s.anchors.len() as u64;
+                    let ctx = match s.context {
+                        wikitext::Context::Paragraph => "paragraph",
+                        wikitext::Context::List => "list",
+                    };
+                    *self.stats.sentences_by_context.entry(ctx.into()).or_default() += 1;
+                    self.sentence_rows.push(id, i as u32, s);
+                }
+            }
+            PageOut::Redirect { id, title, target } => {
+                *self.stats.pages_by_namespace.entry(0).or_default() += 1;
+                self.stats.redirects += 1;
+                self.redirect_rows.page_id.push(id);
+                self.redirect_rows.title.push(title);
+                self.redirect_rows.target.push(target);
+            }
+            PageOut::OtherNamespace(ns) => {
+                *self.stats.pages_by_namespace.entry(ns).or_default() += 1;
+            }
+            PageOut::Malformed { offset, msg } => {
+                tracing::warn!(
+                    "{}: page at decompressed byte {offset} skipped: {msg}",
+                    self.opts.input.display()
+                );
+                self.stats.malformed_pages += 1;
+                if self.stats.malformed_pages > self.opts.max_errors {
+                    return Err(StageError::TooManyErrors {
+                        path: self.opts.input.clone(),
+                        count: self.stats.malformed_pages,
+                        max: self.opts.max_errors,
+                        line: 0,
+                    });
+                }
+            }
+            PageOut::Slow { title, millis } => {
+                tracing::warn!("page {title:?} skipped: cleaning took {millis} ms");
+                self.stats.slow_pages += 1;
+            }
+        }
+        if self.sentence_rows.len() >= FLUSH_ROWS {
+            self.sentences.write(&self.sentence_rows.take_batch()?)?;
+        }
+        if self.page_rows.len() >= FLUSH_ROWS {
+            self.pages.write(&self.page_rows.take_batch()?)?;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<Stats, StageError> {
+        self.sentences.write(&self.sentence_rows.take_batch()?)?;
+        self.pages.write(&self.page_rows.take_batch()?)?;
+        self.redirects.write(&self.redirect_rows.take_batch()?)?;
+        self.pages.finish()?;
+        self.redirects.finish()?;
+        self.sentences.finish()?;
+        crate::stats::write_json(&self.opts.out.join("stats.json"), &self.stats)?;
+        Ok(self.stats)
+    }
+}
+
+pub fn run(opts: &Options) -> Result<Stats, StageError> {
+    std::fs::create_dir_all(&opts.out).map_err(|e| StageError::io(&opts.out, e))?;
+    let compression = Compression::detect(&opts.input)?;
+    if let Some((i, n)) = opts.shard {
+        if opts.index.is_none() || n == 0 || i >= n {
+            return Err(StageError::Invalid {
+                path: opts.input.clone(),
+                msg: format!(
+                    "--shard {i} --of {n} needs a multistream dump with --index and I < N"
+                ),
+            });
+        }
+    }
+    let provenance =
+        Provenance::new(concat!("wikirel-pipeline ", env!("CARGO_PKG_VERSION")), "wikipedia")
+            .with_inputs(
+                std::iter::once(opts.input.display().to_string())
+                    .chain(opts.index.iter().map(|p| p.display().to_string())),
+            )
+            .setting("keep_lists", opts.keep_lists)
+            .setting("shard", format!("{:?}", opts.shard));
+    let so = SinkOptions::default();
+    let mut w = Writer {
+        opts,
+        stats: Stats {
+            input: opts.input.display().to_string(),
+            compression: compression.name().into(),
+            shard: opts.shard.map(|(i, n)| format!("{i}/{n}")),
+            keep_lists: opts.keep_lists,
+            ..Default::default()
+        },
+        pages: ParquetSink::create(&opts.out.join(PAGES.file_name()), PAGES, &provenance, &so)?,
+        redirects: ParquetSink::create(
+            &opts.out.join(REDIRECTS.file_name()),
+            REDIRECTS,
+            &provenance,
+            &so,
+        )?,
+        sentences: ParquetSink::create(
+            &opts.out.join(SENTENCES.file_name()),
+            SENTENCES,
+            &provenance,
+            &so,
+        )?,
+        page_rows: PageRows::default(),
+        redirect_rows: RedirectRows::default(),
+        sentence_rows: SentenceRows::default(),
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads.max(1))
+        .build()
+        .map_err(|e| StageError::Invalid { path: opts.input.clone(), msg: e.to_string() })?;
+    match &opts.index {
+        Some(index) => run_multistream(opts, index, &pool, &mut w)?,
+        None => run_stream(opts, &pool, &mut w)?,
+    }
+    w.finish()
+}
+
+fn run_multistream(
+    opts: &Options,
+    index: &Path,
+    pool: &rayon::ThreadPool,
+    w: &mut Writer,
+) -> Result<(), StageError> {
+    let file = std::fs::File::open(&opts.input).map_err(|e| StageError::io(&opts.input, e))?;
+    let len = file.metadata().map_err(|e| StageError::io(&opts.input, e))?.len();
+    let all = multistream::read_index(index, len)?;
+    let ranges: &[StreamRange] = match opts.shard {
+        Some((i, n)) => multistream::shard(&all, i, n),
+        None => &all,
+    };
+    w.stats.streams = Some(ranges.len() as u64);
+    let total: u64 = ranges.iter().map(|r| r.end - r.start).sum();
+    let mut progress = Progress::new("wikipedia", total, "pages");
+    let (mut done_bytes, mut pages_done) = (0u64, 0u64);
+    for group in ranges.chunks(opts.threads.max(1) * 2) {
+        let outs: Vec<Result<(u64, Vec<PageOut>), StageError>> = pool.install(|| {
+            group
+                .par_iter()
+                .map(|&r| {
+                    let bytes = multistream::decode(&file, &opts.input, r)?;
+                    let mut splitter = PageSplitter::default();
+                    let pages = splitter.feed(&bytes, 0);
+                    Ok((bytes.len() as u64, pages.iter().map(|p| process_page(p, opts)).collect()))
+                })
+                .collect()
+        });
+        for (out, r) in outs.into_iter().zip(group) {
+            let (n, pages) = out?;
+            w.stats.decompressed_bytes += n;
+            pages_done += pages.len() as u64;
+            for p in pages {
+                w.take(p)?;
+            }
+            done_bytes += r.end - r.start;
+        }
+        progress.update(done_bytes, pages_done);
+    }
+    progress.finish();
+    Ok(())
+}
+
+fn run_stream(opts: &Options, pool: &rayon::ThreadPool, w: &mut Writer) -> Result<(), StageError> {
+    let dump = open_dump(&opts.input)?;
+    let (file_len, position) = (dump.file_len, Arc::clone(&dump.position));
+    let (rx, reader) = spawn_line_chunks(dump, 4 << 20, opts.threads.max(1) * 2);
+    let mut progress = Progress::new("wikipedia", file_len, "pages");
+    let mut splitter = PageSplitter::default();
+    let mut pages_done = 0u64;
+    for chunk in rx {
+        let chunk = chunk?;
+        w.stats.decompressed_bytes += chunk.bytes.len() as u64;
+        let pages = splitter.feed(&chunk.bytes, chunk.offset);
+        let outs: Vec<PageOut> =
+            pool.install(|| pages.par_iter().map(|p| process_page(p, opts)).collect());
+        pages_done += outs.len() as u64;
+        for p in outs {
+            w.take(p)?;
+        }
+        progress.update(position.load(Ordering::Relaxed), pages_done);
+    }
+    reader.join().map_err(|_| StageError::Invalid {
+        path: opts.input.clone(),
+        msg: "the reader thread panicked".into(),
+    })?;
+    if splitter.unfinished() {
+        return Err(StageError::Invalid {
+            path: opts.input.clone(),
+            msg: "the dump ends inside a <page> (truncated file?)".into(),
+        });
+    }
+    progress.finish();
+    Ok(())
+}
+
+/// The one-screen summary printed after the stage.
+pub fn summary(s: &Stats, out: &Path) -> String {
+    format!(
+        "wikipedia: {} ({}{}{})\n  pages by namespace {:?}\n  articles {}, redirects {}, sentences {} {:?}, anchors {}\n  malformed pages {}, slow pages {}, decompressed {:.1} MB\n  output: {}",
+        s.input,
+        s.compression,
+        s.streams.map(|n| format!(", {n} streams")).unwrap_or_default(),
+        s.shard.as_ref().map(|x| format!(", shard {x}")).unwrap_or_default(),
+        s.pages_by_namespace,
+        s.articles,
+        s.redirects,
+        s.sentences,
+        s.sentences_by_context,
+        s.anchors,
+        s.malformed_pages,
+        s.slow_pages,
+        s.decompressed_bytes as f64 / 1e6,
+        out.display()
+    )
+}
