@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use pipeline::wikidata::{self, relations::RelationsArg};
-use pipeline::wikipedia;
+use pipeline::{dataset, link, wikipedia};
 
 #[derive(Parser)]
 #[command(
@@ -73,6 +73,56 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         page_time_limit: u64,
     },
+    /// Link anchors and unanchored mentions of the sentences to Wikidata items.
+    Link {
+        /// Output directories of `pipeline wikipedia` (several for sharded runs, in order).
+        #[arg(long, required = true, num_args = 1..)]
+        sentences: Vec<PathBuf>,
+        /// Output directory of `pipeline wikidata`.
+        #[arg(long)]
+        wikidata: PathBuf,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// Match names ignoring case (default: case-sensitive, exact).
+        #[arg(long)]
+        ignore_case: bool,
+        /// Link name matches anywhere, not only inside detected (NER-style) entity spans or
+        /// capitalised names: more recall on lower-case names, less precision.
+        #[arg(long)]
+        names_anywhere: bool,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+    /// Turn linked sentences and claims into relation bags (the dataset).
+    Dataset {
+        /// Output directory of `pipeline link`.
+        #[arg(long)]
+        link: PathBuf,
+        /// The `wikipedia` output directories that `link` read (default: those it recorded).
+        #[arg(long, num_args = 1..)]
+        sentences: Vec<PathBuf>,
+        /// Output directory of `pipeline wikidata`.
+        #[arg(long)]
+        wikidata: PathBuf,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// Evaluation files whose entity pairs and token sequences must not occur (FewRel
+        /// JSON, Wiki80/OpenNRE JSON lines, TACRED JSON).
+        #[arg(long, num_args = 1..)]
+        exclude: Vec<PathBuf>,
+        /// A file of property ids to drop.
+        #[arg(long)]
+        exclude_relations: Option<PathBuf>,
+        /// Keep relations with at least this many sentences.
+        #[arg(long, default_value_t = 2)]
+        min_bag: usize,
+        /// At most this many sentences per (relation, head, tail) bag.
+        #[arg(long, default_value_t = 8)]
+        max_per_pair: usize,
+    },
 }
 
 fn main() -> Result<()> {
@@ -118,6 +168,44 @@ fn main() -> Result<()> {
             let stats = wikipedia::run(&opts)
                 .with_context(|| format!("stage wikipedia failed on {}", input.display()))?;
             println!("{}", wikipedia::summary(&stats, &out));
+        }
+        Command::Link { sentences, wikidata, out, ignore_case, names_anywhere, threads } => {
+            let mut opts = link::Options::new(&sentences, &wikidata, &out);
+            opts.link.case_sensitive = !ignore_case;
+            opts.link.require_detector_span = !names_anywhere;
+            if let Some(t) = threads {
+                opts.threads = t.max(1);
+            }
+            let stats = link::run(&opts).context("stage link failed")?;
+            println!("{}", link::summary(&stats, &out));
+        }
+        Command::Dataset {
+            link,
+            sentences,
+            wikidata,
+            out,
+            exclude,
+            exclude_relations,
+            min_bag,
+            max_per_pair,
+        } => {
+            let sentences = if sentences.is_empty() {
+                let stats = link.join("stats.json");
+                let text = std::fs::read_to_string(&stats).with_context(|| {
+                    format!("reading {} (or pass --sentences)", stats.display())
+                })?;
+                let v: serde_json::Value = serde_json::from_str(&text)?;
+                serde_json::from_value::<Vec<PathBuf>>(v["sentence_dirs"].clone())?
+            } else {
+                sentences
+            };
+            let mut opts = dataset::Options::new(&link, &sentences, &wikidata, &out);
+            opts.exclude = exclude;
+            opts.exclude_relations = exclude_relations;
+            opts.min_bag = min_bag;
+            opts.max_per_pair = max_per_pair;
+            let stats = dataset::run(&opts).context("stage dataset failed")?;
+            println!("{}", dataset::summary(&stats, &out));
         }
     }
     Ok(())

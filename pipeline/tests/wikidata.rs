@@ -1,5 +1,6 @@
 //! Stage `wikidata` on the vendored real and e2e fixtures, checked against counts computed
 //! independently by tests/reference/wikidata_counts.py and against DuckDB reading the output.
+#[path = "../../tests/support/harness.rs"]
 mod common;
 
 use std::io::Write;

@@ -1,6 +1,7 @@
 //! Stage `wikipedia` on real and e2e dumps: every input form gives the same rows, shards add
 //! up to the whole, no markup survives, redirects equal those Python's XML parser finds, and
 //! e2e_wiki80's sentences come out with their anchors on the right spans.
+#[path = "../../tests/support/harness.rs"]
 mod common;
 
 use std::collections::{HashMap, HashSet};

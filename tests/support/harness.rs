@@ -7,7 +7,7 @@ use arrow::record_batch::RecordBatch;
 use schemas::{read_all, Table};
 
 pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().expect("repository root")
 }
 
 pub fn fixture(rel: &str) -> PathBuf {

@@ -1,0 +1,623 @@
+//! Name matching: finds English labels and aliases of Wikidata items in a sentence.
+//!
+//! Built once from `(qid, name)` pairs, then queried per sentence. Memory is what limits this at
+//! full scale, so every distinct (normalised) name becomes one Aho-Corasick pattern and the
+//! names are not kept afterwards; qids are interned as `u32` indices into one string arena; the
+//! qids carrying each name are one slice of a flat `u32` array (CSR layout).
+//!
+//! Matching follows the project's reference matcher: greedy from left to right, longest name
+//! first, only on token boundaries, never inside excluded (anchor) spans. It runs the automaton
+//! *anchored* at each token start with `MatchKind::LeftmostLongest`; when the longest name there
+//! ends inside a token, it retries with the haystack cut at the previous token end, so a shorter
+//! name that does end on a token boundary is still found.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use aho_corasick::{AhoCorasick, Anchored, Input, MatchKind, StartKind};
+
+use crate::normalize::{fold, fold_with_offsets};
+
+/// How names and sentences are compared. Both sides are normalised the same way, one char for
+/// one char, so offsets never move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Normalization {
+    /// Exact case (the default): the project's gold fixture assumes case-sensitive matching, and
+    /// folding case turns common words into matches of names ("Will", "May", "Bush").
+    pub case_sensitive: bool,
+    /// Fold typographic apostrophes/quotes/hyphens and no-break spaces to ASCII (default on):
+    /// Wikidata writes "O'Brien" where the article may have "O’Brien".
+    pub fold_punctuation: bool,
+}
+
+impl Default for Normalization {
+    fn default() -> Self {
+        Self { case_sensitive: true, fold_punctuation: true }
+    }
+}
+
+/// Why an index could not be built.
+#[derive(Debug)]
+pub enum NameIndexError {
+    /// More distinct names, qids or (name, qid) pairs than a `u32` can number.
+    TooLarge(&'static str),
+    /// The automaton could not be built (e.g. it exceeds aho-corasick's state limits).
+    Automaton(aho_corasick::BuildError),
+}
+
+impl fmt::Display for NameIndexError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TooLarge(what) => write!(f, "too many {what} for a u32-indexed name index"),
+            Self::Automaton(e) => write!(f, "building the name automaton failed: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for NameIndexError {}
+
+/// Collects `(qid, name)` pairs; [`NameIndexBuilder::build`] turns them into a [`NameIndex`].
+#[derive(Debug, Default)]
+pub struct NameIndexBuilder {
+    norm: Normalization,
+    keep_numeric: bool,
+    qid_ids: HashMap<Box<str>, u32>,
+    qid_arena: String,
+    qid_offsets: Vec<u32>,
+    name_ids: HashMap<Box<str>, u32>,
+    pairs: Vec<(u32, u32)>,
+    overflow: Option<&'static str>,
+}
+
+impl NameIndexBuilder {
+    /// An empty builder with the given normalisation.
+    pub fn new(norm: Normalization) -> Self {
+        Self { norm, qid_offsets: vec![0], ..Self::default() }
+    }
+
+    /// Also index names made only of digits and punctuation ("1998", "305"). Off by default:
+    /// such names are mostly years and counts, which are not entity mentions in running text.
+    pub fn keep_numeric_names(mut self, keep: bool) -> Self {
+        self.keep_numeric = keep;
+        self
+    }
+
+    /// Adds one name of one item. Names shorter than 2 chars (after trimming) and names made only
+    /// of digits/punctuation (unless [`Self::keep_numeric_names`]) are skipped; duplicates are
+    /// merged. Returns whether the name was indexed.
+    pub fn add(&mut self, qid: &str, name: &str) -> bool {
+        let key = fold(name.trim(), !self.norm.case_sensitive, self.norm.fold_punctuation);
+        if !indexable(&key, self.keep_numeric) || qid.is_empty() {
+            return false;
+        }
+        let Some(q) = self.intern_qid(qid) else { return false };
+        let n = match self.name_ids.get(key.as_str()) {
+            Some(&n) => n,
+            None => {
+                let Ok(n) = u32::try_from(self.name_ids.len()) else {
+                    self.overflow = Some("names");
+                    return false;
+                };
+                self.name_ids.insert(key.into_boxed_str(), n);
+                n
+            }
+        };
+        self.pairs.push((n, q));
+        true
+    }
+
+    fn intern_qid(&mut self, qid: &str) -> Option<u32> {
+        if let Some(&q) = self.qid_ids.get(qid) {
+            return Some(q);
+        }
+        let q = u32::try_from(self.qid_ids.len()).ok();
+        let end = u32::try_from(self.qid_arena.len() + qid.len()).ok();
+        let (Some(q), Some(end)) = (q, end) else {
+            self.overflow = Some("qids");
+            return None;
+        };
+        self.qid_arena.push_str(qid);
+        self.qid_offsets.push(end);
+        self.qid_ids.insert(qid.into(), q);
+        Some(q)
+    }
+
+    /// Builds the automaton and the name -> qids table.
+    pub fn build(self) -> Result<NameIndex, NameIndexError> {
+        if let Some(what) = self.overflow {
+            return Err(NameIndexError::TooLarge(what));
+        }
+        let Self { norm, qid_ids, qid_arena, qid_offsets, name_ids, mut pairs, .. } = self;
+        drop(qid_ids);
+        let mut patterns: Vec<&str> = vec![""; name_ids.len()];
+        for (name, &id) in &name_ids {
+            if let Some(slot) = patterns.get_mut(id as usize) {
+                *slot = name;
+            }
+        }
+        let automaton = if patterns.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::LeftmostLongest)
+                    .start_kind(StartKind::Anchored)
+                    .build(&patterns)
+                    .map_err(NameIndexError::Automaton)?,
+            )
+        };
+        drop(patterns);
+        let n_names = name_ids.len();
+        drop(name_ids);
+        pairs.sort_unstable();
+        pairs.dedup();
+        if u32::try_from(pairs.len()).is_err() {
+            return Err(NameIndexError::TooLarge("(name, qid) pairs"));
+        }
+        let mut name_offsets = vec![0u32; n_names + 1];
+        for &(n, _) in &pairs {
+            if let Some(slot) = name_offsets.get_mut(n as usize + 1) {
+                *slot += 1;
+            }
+        }
+        for i in 1..name_offsets.len() {
+            name_offsets[i] += name_offsets[i - 1];
+        }
+        let name_qids: Vec<u32> = pairs.iter().map(|&(_, q)| q).collect();
+        Ok(NameIndex { norm, automaton, name_offsets, name_qids, qid_arena, qid_offsets })
+    }
+}
+
+/// Whether a normalised name is worth a pattern.
+fn indexable(name: &str, keep_numeric: bool) -> bool {
+    let mut chars = name.chars();
+    if chars.next().is_none() || chars.next().is_none() {
+        return false;
+    }
+    if keep_numeric {
+        name.chars().any(char::is_alphanumeric)
+    } else {
+        name.chars().any(char::is_alphabetic)
+    }
+}
+
+/// One name occurrence in a sentence. Offsets are chars of the sentence text (end-exclusive);
+/// token indices are positions in the caller's token slice (end-exclusive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NameMatch {
+    pub char_start: u32,
+    pub char_end: u32,
+    pub token_start: u32,
+    pub token_end: u32,
+    /// The matched name's id; [`NameIndex::candidates`] gives the items that carry it.
+    pub name: u32,
+}
+
+/// Labels and aliases of Wikidata items, ready to be matched in sentences.
+#[derive(Debug, Clone)]
+pub struct NameIndex {
+    norm: Normalization,
+    automaton: Option<AhoCorasick>,
+    name_offsets: Vec<u32>,
+    name_qids: Vec<u32>,
+    qid_arena: String,
+    qid_offsets: Vec<u32>,
+}
+
+impl NameIndex {
+    /// Builds an index from `(qid, name)` pairs in one go.
+    pub fn from_pairs<Q, N, I>(pairs: I, norm: Normalization) -> Result<Self, NameIndexError>
+    where
+        Q: AsRef<str>,
+        N: AsRef<str>,
+        I: IntoIterator<Item = (Q, N)>,
+    {
+        let mut b = NameIndexBuilder::new(norm);
+        for (q, n) in pairs {
+            b.add(q.as_ref(), n.as_ref());
+        }
+        b.build()
+    }
+
+    /// The normalisation the index was built with (sentences are normalised the same way).
+    pub fn normalization(&self) -> Normalization {
+        self.norm
+    }
+
+    /// Number of distinct (normalised) names.
+    pub fn name_count(&self) -> usize {
+        self.name_offsets.len().saturating_sub(1)
+    }
+
+    /// Number of distinct items.
+    pub fn item_count(&self) -> usize {
+        self.qid_offsets.len().saturating_sub(1)
+    }
+
+    /// Approximate heap bytes held by the index (automaton included).
+    pub fn heap_bytes(&self) -> usize {
+        self.automaton.as_ref().map_or(0, AhoCorasick::memory_usage)
+            + self.name_offsets.capacity() * 4
+            + self.name_qids.capacity() * 4
+            + self.qid_arena.capacity()
+            + self.qid_offsets.capacity() * 4
+    }
+
+    /// The qids carrying name `name` (empty for an unknown id). More than one means ambiguous.
+    pub fn candidates(&self, name: u32) -> impl Iterator<Item = &str> + '_ {
+        let i = name as usize;
+        let range = match (self.name_offsets.get(i), self.name_offsets.get(i + 1)) {
+            (Some(&s), Some(&e)) if s <= e => s as usize..e as usize,
+            _ => 0..0,
+        };
+        self.name_qids.get(range).unwrap_or(&[]).iter().map(|&q| self.qid(q))
+    }
+
+    /// Number of items carrying name `name`.
+    pub fn candidate_count(&self, name: u32) -> usize {
+        let i = name as usize;
+        match (self.name_offsets.get(i), self.name_offsets.get(i + 1)) {
+            (Some(&s), Some(&e)) => e.saturating_sub(s) as usize,
+            _ => 0,
+        }
+    }
+
+    fn qid(&self, q: u32) -> &str {
+        let i = q as usize;
+        match (self.qid_offsets.get(i), self.qid_offsets.get(i + 1)) {
+            (Some(&s), Some(&e)) => self.qid_arena.get(s as usize..e as usize).unwrap_or(""),
+            _ => "",
+        }
+    }
+
+    /// All name occurrences in `text` on token boundaries, greedy from left to right, longest
+    /// first. Same as [`Self::find_with`] with [`Boundary::Token`].
+    pub fn find(
+        &self,
+        text: &str,
+        tokens: &[(u32, u32)],
+        excluded: &[(u32, u32)],
+    ) -> Vec<NameMatch> {
+        self.find_with(text, tokens, excluded, Boundary::Token)
+    }
+
+    /// All name occurrences in `text`, greedy from left to right, longest first.
+    ///
+    /// `tokens` are the char spans `[start, end)` of the sentence's tokens. With
+    /// [`Boundary::Token`] a match starts at a token start and ends at a token end; with
+    /// [`Boundary::Word`] it only must not cut a run of letters/digits, and its token indices are
+    /// those of the tokens it overlaps. `excluded` are char spans (anchors) that no match may
+    /// touch. Ambiguous names are returned too (and still consume their text: a shorter name
+    /// inside an ambiguous longer one is not tried), the caller decides what they mean. Spans that
+    /// are empty, reversed or out of the text are ignored.
+    pub fn find_with(
+        &self,
+        text: &str,
+        tokens: &[(u32, u32)],
+        excluded: &[(u32, u32)],
+        boundary: Boundary,
+    ) -> Vec<NameMatch> {
+        let mut out = Vec::new();
+        let Some(ac) = &self.automaton else { return out };
+        let (hay, byte_at) =
+            fold_with_offsets(text, !self.norm.case_sensitive, self.norm.fold_punctuation);
+        let n_chars = byte_at.len() - 1;
+
+        // Valid tokens in text order, with their index in the caller's slice.
+        let mut toks: Vec<(usize, usize, u32)> = tokens
+            .iter()
+            .enumerate()
+            .filter_map(|(i, &(s, e))| {
+                let (s, e) = (s as usize, e as usize);
+                let i = u32::try_from(i).ok()?;
+                (s < e && e <= n_chars).then_some((s, e, i))
+            })
+            .collect();
+        toks.sort_unstable();
+
+        // Where a match may start and end.
+        let mut is_start = vec![false; n_chars + 1];
+        let mut is_end = vec![false; n_chars + 1];
+        match boundary {
+            Boundary::Token => {
+                for &(s, e, _) in &toks {
+                    is_start[s] = true;
+                    is_end[e] = true;
+                }
+            }
+            Boundary::Word => {
+                let chars: Vec<char> = hay.chars().collect();
+                let word = |c: char| c.is_alphanumeric() || c == '_';
+                for (p, &c) in chars.iter().enumerate() {
+                    let joined_left = p > 0 && word(chars[p - 1]) && word(c);
+                    is_start[p] = !c.is_whitespace() && !joined_left;
+                    let joined_right = chars.get(p + 1).is_some_and(|&d| word(c) && word(d));
+                    is_end[p + 1] = !c.is_whitespace() && !joined_right;
+                }
+            }
+        }
+        let ends: Vec<usize> = (0..=n_chars).filter(|&e| is_end[e]).collect();
+
+        // Chars inside an excluded span, and the next excluded start at or after each char.
+        let mut blocked = vec![false; n_chars + 1];
+        let mut next_block = vec![n_chars; n_chars + 1];
+        for &(s, e) in excluded {
+            let (s, e) = (s as usize, (e as usize).min(n_chars));
+            if s >= e {
+                continue;
+            }
+            blocked[s..e].iter_mut().for_each(|b| *b = true);
+            next_block[s] = next_block[s].min(s);
+        }
+        for c in (0..n_chars).rev() {
+            next_block[c] = next_block[c].min(next_block[c + 1]);
+        }
+
+        let mut s = 0usize;
+        while s < n_chars {
+            if !is_start[s] || blocked[s] {
+                s += 1;
+                continue;
+            }
+            let mut limit = next_block[s];
+            let mut matched = None;
+            while limit > s {
+                let input =
+                    Input::new(&hay).span(byte_at[s]..byte_at[limit]).anchored(Anchored::Yes);
+                let Ok(Some(m)) = ac.try_find(input) else { break };
+                let Ok(e) = byte_at.binary_search(&m.end()) else { break };
+                if is_end[e] {
+                    matched = Some((e, m.pattern().as_u32()));
+                    break;
+                }
+                // Longest name ends mid-token: cut the haystack at the previous boundary.
+                limit = match ends.partition_point(|&x| x < e) {
+                    0 => s,
+                    k => ends[k - 1],
+                };
+            }
+            let Some((e, name)) = matched else {
+                s += 1;
+                continue;
+            };
+            // Tokens overlapping [s, e): first ending after s, last starting before e.
+            let first = toks.partition_point(|t| t.1 <= s);
+            let last = toks.partition_point(|t| t.0 < e);
+            let (token_start, token_end) = match (toks.get(first), last.checked_sub(1)) {
+                (Some(a), Some(b)) if first < last => {
+                    (a.2, toks.get(b).map_or(a.2, |t| t.2).saturating_add(1))
+                }
+                _ => (0, 0),
+            };
+            out.push(NameMatch {
+                char_start: s as u32,
+                char_end: e as u32,
+                token_start,
+                token_end,
+                name,
+            });
+            s = e;
+        }
+        out
+    }
+}
+
+/// Where a name match may begin and end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Boundary {
+    /// At token starts and token ends (the default): a mention is whole tokens.
+    #[default]
+    Token,
+    /// Anywhere that does not split a run of letters/digits, like a regex `\b` on word
+    /// characters: also finds "Dijon" in "Asnières-lès-Dijon" and "Savannah" in
+    /// "Savannah/Hilton", which the tokenizer keeps inside one token.
+    Word,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Char spans of whitespace-separated words with `,`/`.`/`'s` split off (test tokenizer).
+    fn spans(text: &str) -> Vec<(u32, u32)> {
+        let chars: Vec<char> = text.chars().collect();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < chars.len() {
+            if chars[i] == ' ' {
+                i += 1;
+                continue;
+            }
+            let s = i;
+            if matches!(chars[i], ',' | '.') {
+                out.push((s as u32, s as u32 + 1));
+                i += 1;
+                continue;
+            }
+            while i < chars.len() && !matches!(chars[i], ' ' | ',' | '.') {
+                if chars[i] == '\'' && i > s {
+                    break;
+                }
+                i += 1;
+            }
+            out.push((s as u32, i as u32));
+        }
+        out
+    }
+
+    fn index(pairs: &[(&str, &str)], case_sensitive: bool) -> NameIndex {
+        NameIndex::from_pairs(
+            pairs.iter().copied(),
+            Normalization { case_sensitive, ..Normalization::default() },
+        )
+        .expect("index builds")
+    }
+
+    /// `(surface, candidates)` of every match.
+    fn run(idx: &NameIndex, text: &str, excluded: &[(u32, u32)]) -> Vec<(String, Vec<String>)> {
+        let chars: Vec<char> = text.chars().collect();
+        idx.find(text, &spans(text), excluded)
+            .into_iter()
+            .map(|m| {
+                let surface = chars[m.char_start as usize..m.char_end as usize].iter().collect();
+                let mut c: Vec<String> = idx.candidates(m.name).map(str::to_owned).collect();
+                c.sort();
+                (surface, c)
+            })
+            .collect()
+    }
+
+    const KB: &[(&str, &str)] = &[
+        ("Q1", "New York"),
+        ("Q2", "New York City"),
+        ("Q3", "York"),
+        ("Q4", "Paris"),
+        ("Q5", "Paris H"),
+        ("Q6", "Georgia"),
+        ("Q7", "Georgia"),
+        ("Q8", "film"),
+        ("Q9", "Obama"),
+        ("Q10", "Kent"),
+        ("Q11", "O'Brien"),
+        ("Q12", "1998"),
+        ("Q13", "X"),
+    ];
+
+    #[test]
+    fn matching_cases() {
+        let idx = index(KB, true);
+        type Case = (
+            &'static str,
+            &'static str,
+            &'static [(u32, u32)],
+            &'static [(&'static str, &'static [&'static str])],
+        );
+        let cases: &[Case] = &[
+            (
+                "longest wins",
+                "He moved to New York City in 1990.",
+                &[],
+                &[("New York City", &["Q2"])],
+            ),
+            ("leftmost wins", "New York is big.", &[], &[("New York", &["Q1"])]),
+            (
+                "shorter name when longest ends mid-token",
+                "Paris Hilton was there.",
+                &[],
+                &[("Paris", &["Q4"])],
+            ),
+            ("no match inside a token", "Kentucky and Yorkshire", &[], &[]),
+            ("clitic split keeps boundary", "Obama's speech", &[], &[("Obama", &["Q9"])]),
+            (
+                "ambiguous returned with all candidates",
+                "Georgia",
+                &[],
+                &[("Georgia", &["Q6", "Q7"])],
+            ),
+            ("case sensitive by default", "new york and Film", &[], &[]),
+            ("lower-case names match as written", "a film", &[], &[("film", &["Q8"])]),
+            ("curly apostrophe folded", "O\u{2019}Brien", &[], &[("O\u{2019}Brien", &["Q11"])]),
+            ("numbers and one-char names not indexed", "In 1998 X won.", &[], &[]),
+            ("anchor excluded", "New York and Paris", &[(0, 8)], &[("Paris", &["Q4"])]),
+            (
+                "match may not run into an anchor",
+                "New York City",
+                &[(9, 13)],
+                &[("New York", &["Q1"])],
+            ),
+            ("match right after anchor", "New York", &[(0, 3)], &[("York", &["Q3"])]),
+            (
+                "reversed and out-of-range spans ignored",
+                "Paris",
+                &[(3, 1), (40, 50)],
+                &[("Paris", &["Q4"])],
+            ),
+        ];
+        for (name, text, excluded, want) in cases {
+            let got = run(&idx, text, excluded);
+            let want: Vec<(String, Vec<String>)> = want
+                .iter()
+                .map(|(s, c)| (s.to_string(), c.iter().map(|q| q.to_string()).collect()))
+                .collect();
+            assert_eq!(got, want, "{name}");
+        }
+    }
+
+    #[test]
+    fn word_boundaries_option() {
+        let idx = index(&[("Q7003", "Dijon"), ("Q83813", "Savannah"), ("Q1", "Anđelka")], true);
+        let cases: &[(&str, &str, Boundary, &[&str])] = &[
+            ("hyphenated token, token mode", "Asnières-lès-Dijon is", Boundary::Token, &[]),
+            ("hyphenated token, word mode", "Asnières-lès-Dijon is", Boundary::Word, &["Dijon"]),
+            ("slash", "ESPN Savannah/Hilton Head", Boundary::Word, &["Savannah"]),
+            ("abbreviation period", "in Anđelka., Prva", Boundary::Word, &["Anđelka"]),
+            ("never inside a word", "Dijonnais Savannahs", Boundary::Word, &[]),
+        ];
+        for (name, text, boundary, want) in cases {
+            let chars: Vec<char> = text.chars().collect();
+            let toks: Vec<(u32, u32)> = text
+                .split(' ')
+                .scan(0u32, |pos, w| {
+                    let s = *pos;
+                    *pos += w.chars().count() as u32 + 1;
+                    Some((s, s + w.chars().count() as u32))
+                })
+                .collect();
+            let got: Vec<String> = idx
+                .find_with(text, &toks, &[], *boundary)
+                .iter()
+                .map(|m| chars[m.char_start as usize..m.char_end as usize].iter().collect())
+                .collect();
+            assert_eq!(got, *want, "{name}");
+        }
+        let m = idx.find_with("x Asnières-lès-Dijon", &[(0, 1), (2, 20)], &[], Boundary::Word);
+        assert_eq!((m[0].token_start, m[0].token_end), (1, 2));
+    }
+
+    #[test]
+    fn case_insensitive_option() {
+        let idx = index(KB, false);
+        let got = run(&idx, "new york and FILM", &[]);
+        assert_eq!(
+            got,
+            vec![
+                ("new york".to_string(), vec!["Q1".to_string()]),
+                ("FILM".to_string(), vec!["Q8".to_string()])
+            ]
+        );
+    }
+
+    #[test]
+    fn numeric_names_on_request() {
+        let mut b = NameIndexBuilder::new(Normalization::default()).keep_numeric_names(true);
+        assert!(b.add("Q12", "1998"));
+        assert!(!b.add("Q13", "X"));
+        assert!(!b.add("Q14", "--"));
+        let idx = b.build().expect("builds");
+        assert_eq!(run(&idx, "In 1998 X won.", &[]), vec![("1998".into(), vec!["Q12".into()])]);
+    }
+
+    #[test]
+    fn token_indices_and_offsets() {
+        let idx = index(KB, true);
+        let text = "Née in New York City.";
+        let m = idx.find(text, &spans(text), &[]);
+        assert_eq!(m.len(), 1);
+        assert_eq!(
+            (m[0].char_start, m[0].char_end, m[0].token_start, m[0].token_end),
+            (7, 20, 2, 5)
+        );
+    }
+
+    #[test]
+    fn degenerate_inputs_do_not_panic() {
+        let idx = index(KB, true);
+        assert!(idx.find("", &[], &[]).is_empty());
+        assert!(idx.find("Paris", &[(0, 99), (5, 5), (u32::MAX, 0)], &[(0, u32::MAX)]).is_empty());
+        let empty = index(&[], true);
+        assert!(empty.find("Paris", &[(0, 5)], &[]).is_empty());
+        assert_eq!(empty.candidates(7).count(), 0);
+        assert_eq!(idx.item_count(), 11, "names that are not indexed do not intern their qid");
+        assert!(idx.heap_bytes() > 0);
+    }
+}

@@ -1,0 +1,108 @@
+//! Leakage control: entity pairs and exact token sequences of fine-tuning/evaluation files.
+//!
+//! Readers accept FewRel JSON (`{"P-id": [{"tokens", "h": [name, qid, pos], "t": ...}]}`),
+//! OpenNRE/Wiki80 JSON lines (`{"token", "h": {"name", "id", "pos"}, "t", "relation"}`) and
+//! TACRED JSON (a list of `{"token", ...}`; no entity ids, so only token sequences count).
+use std::collections::HashSet;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::error::StageError;
+
+#[derive(Default)]
+pub struct Exclusions {
+    /// Unordered entity pairs (smaller qid first).
+    pub pairs: HashSet<(String, String)>,
+    /// Token sequences joined by one space.
+    pub token_seqs: HashSet<String>,
+    pub files: Vec<String>,
+}
+
+fn pair(a: &str, b: &str) -> (String, String) {
+    if a <= b {
+        (a.to_string(), b.to_string())
+    } else {
+        (b.to_string(), a.to_string())
+    }
+}
+
+fn tokens_of(v: &Value) -> Option<String> {
+    let toks = v.get("tokens").or_else(|| v.get("token"))?.as_array()?;
+    Some(toks.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" "))
+}
+
+fn qid_of(e: &Value) -> Option<&str> {
+    // FewRel: [name, qid, pos]; OpenNRE: {"id": qid}
+    e.get(1).and_then(Value::as_str).or_else(|| e.get("id").and_then(Value::as_str))
+}
+
+impl Exclusions {
+    fn add_instance(&mut self, v: &Value) {
+        if let Some(t) = tokens_of(v) {
+            self.token_seqs.insert(t);
+        }
+        if let (Some(h), Some(t)) = (v.get("h").and_then(qid_of), v.get("t").and_then(qid_of)) {
+            if h.starts_with('Q') && t.starts_with('Q') {
+                self.pairs.insert(pair(h, t));
+            }
+        }
+    }
+
+    pub fn add_file(&mut self, path: &Path) -> Result<(), StageError> {
+        let text = std::fs::read_to_string(path).map_err(|e| StageError::io(path, e))?;
+        let bad = |line: usize, e: serde_json::Error| StageError::Invalid {
+            path: path.to_path_buf(),
+            msg: format!("line {line}: {e}"),
+        };
+        match serde_json::from_str::<Value>(&text) {
+            Ok(Value::Object(map)) if !map.contains_key("token") => {
+                for v in map.values().filter_map(Value::as_array).flatten() {
+                    self.add_instance(v); // FewRel
+                }
+            }
+            Ok(Value::Array(list)) => list.iter().for_each(|v| self.add_instance(v)), // TACRED
+            _ => {
+                for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+                    let v: Value = serde_json::from_str(line).map_err(|e| bad(i + 1, e))?;
+                    self.add_instance(&v);
+                }
+            }
+        }
+        self.files.push(path.display().to_string());
+        Ok(())
+    }
+
+    pub fn excludes(&self, head: &str, tail: &str, tokens: &[String]) -> bool {
+        self.pairs.contains(&pair(head, tail))
+            || (!self.token_seqs.is_empty() && self.token_seqs.contains(&tokens.join(" ")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_fewrel_opennre_and_tacred() {
+        let dir = tempfile::tempdir().unwrap();
+        let fewrel = dir.path().join("fewrel.json");
+        std::fs::write(&fewrel, r#"{"P17": [{"tokens": ["a", "b"], "h": ["a", "Q1", [[0]]], "t": ["b", "Q2", [[1]]]}]}"#).unwrap();
+        let opennre = dir.path().join("wiki80.txt");
+        std::fs::write(&opennre, "{\"token\": [\"x\", \"y\"], \"h\": {\"name\": \"x\", \"id\": \"Q5\", \"pos\": [0, 1]}, \"t\": {\"name\": \"y\", \"id\": \"Q3\", \"pos\": [1, 2]}, \"relation\": \"r\"}\n").unwrap();
+        let tacred = dir.path().join("tacred.json");
+        std::fs::write(
+            &tacred,
+            r#"[{"id": "1", "token": ["p", "q", "r"], "relation": "no_relation"}]"#,
+        )
+        .unwrap();
+        let mut ex = Exclusions::default();
+        for f in [&fewrel, &opennre, &tacred] {
+            ex.add_file(f).unwrap();
+        }
+        assert!(ex.excludes("Q2", "Q1", &[]));
+        assert!(ex.excludes("Q3", "Q5", &[]));
+        assert!(ex.excludes("Q8", "Q9", &["p".into(), "q".into(), "r".into()]));
+        assert!(!ex.excludes("Q1", "Q3", &["a".into()]));
+    }
+}

@@ -1,0 +1,225 @@
+//! Typed rows read back from contract tables (small helpers over arrow downcasts), so stages
+//! that consume another stage's Parquet do not each repeat the column plumbing.
+use std::path::Path;
+
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::datatypes::{Int64Type, UInt32Type};
+
+use crate::error::StageError;
+use schemas::open_table;
+use schemas::tables::{ENTITIES, PAGES, REDIRECTS, SENTENCES};
+
+const BATCH: usize = 8192;
+
+fn col<'a>(b: &'a RecordBatch, name: &str) -> &'a dyn Array {
+    b.column_by_name(name).unwrap_or_else(|| panic!("column {name}")).as_ref()
+}
+
+fn strs(b: &RecordBatch, name: &str) -> Vec<String> {
+    let a = col(b, name).as_string::<i32>();
+    (0..a.len()).map(|i| a.value(i).to_string()).collect()
+}
+
+fn opt_strs(b: &RecordBatch, name: &str) -> Vec<Option<String>> {
+    let a = col(b, name).as_string::<i32>();
+    (0..a.len()).map(|i| (!a.is_null(i)).then(|| a.value(i).to_string())).collect()
+}
+
+fn str_lists(b: &RecordBatch, name: &str) -> Vec<Vec<String>> {
+    let a = col(b, name).as_list::<i32>();
+    (0..a.len())
+        .map(|i| {
+            let v = a.value(i);
+            let v = v.as_string::<i32>();
+            (0..v.len()).map(|j| v.value(j).to_string()).collect()
+        })
+        .collect()
+}
+
+fn u32_lists(b: &RecordBatch, name: &str) -> Vec<Vec<u32>> {
+    let a = col(b, name).as_list::<i32>();
+    (0..a.len()).map(|i| a.value(i).as_primitive::<UInt32Type>().values().to_vec()).collect()
+}
+
+fn i64s(b: &RecordBatch, name: &str) -> Vec<i64> {
+    col(b, name).as_primitive::<Int64Type>().values().to_vec()
+}
+
+fn u32s(b: &RecordBatch, name: &str) -> Vec<u32> {
+    col(b, name).as_primitive::<UInt32Type>().values().to_vec()
+}
+
+/// A row of `sentences`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SentenceRecord {
+    pub page_id: i64,
+    pub sentence_index: u32,
+    pub text: String,
+    pub tokens: Vec<String>,
+    pub token_starts: Vec<u32>,
+    pub token_ends: Vec<u32>,
+    pub anchors: Vec<AnchorRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnchorRecord {
+    pub target: String,
+    pub char_start: u32,
+    pub char_end: u32,
+    pub token_start: u32,
+    pub token_end: u32,
+}
+
+/// Streams `sentences.parquet` batch by batch.
+pub fn sentences(
+    path: &Path,
+) -> Result<impl Iterator<Item = Result<Vec<SentenceRecord>, StageError>>, StageError> {
+    Ok(open_table(path, SENTENCES, BATCH)?.map(|b| {
+        let b = b?;
+        let (ids, idx, text) = (i64s(&b, "page_id"), u32s(&b, "sentence_index"), strs(&b, "text"));
+        let (tokens, starts, ends) =
+            (str_lists(&b, "tokens"), u32_lists(&b, "token_starts"), u32_lists(&b, "token_ends"));
+        let anchors = col(&b, "anchors").as_list::<i32>();
+        let mut out = Vec::with_capacity(b.num_rows());
+        for (i, (((((page_id, sentence_index), text), tokens), token_starts), token_ends)) in
+            ids.into_iter().zip(idx).zip(text).zip(tokens).zip(starts).zip(ends).enumerate()
+        {
+            let a = anchors.value(i);
+            let a = a.as_struct();
+            let target = a.column(0).as_string::<i32>();
+            let num = |k: usize| a.column(k).as_primitive::<UInt32Type>().values().to_vec();
+            let (cs, ce, ts, te) = (num(1), num(2), num(3), num(4));
+            let anchors = (0..a.len())
+                .map(|j| AnchorRecord {
+                    target: target.value(j).to_string(),
+                    char_start: cs[j],
+                    char_end: ce[j],
+                    token_start: ts[j],
+                    token_end: te[j],
+                })
+                .collect();
+            out.push(SentenceRecord {
+                page_id,
+                sentence_index,
+                text,
+                tokens,
+                token_starts,
+                token_ends,
+                anchors,
+            });
+        }
+        Ok(out)
+    }))
+}
+
+/// A row of `entities` (the fields linking needs).
+#[derive(Debug, Clone)]
+pub struct EntityRecord {
+    pub qid: String,
+    pub kind: String,
+    pub label: Option<String>,
+    pub aliases: Vec<String>,
+    pub enwiki_title: Option<String>,
+    pub coarse_type: String,
+}
+
+pub fn entities(path: &Path) -> Result<Vec<EntityRecord>, StageError> {
+    let mut out = Vec::new();
+    for b in open_table(path, ENTITIES, BATCH)? {
+        let b = b?;
+        let (qid, kind, label) = (strs(&b, "qid"), strs(&b, "kind"), opt_strs(&b, "label"));
+        let (aliases, title, ty) =
+            (str_lists(&b, "aliases"), opt_strs(&b, "enwiki_title"), strs(&b, "coarse_type"));
+        for (((((qid, kind), label), aliases), enwiki_title), coarse_type) in
+            qid.into_iter().zip(kind).zip(label).zip(aliases).zip(title).zip(ty)
+        {
+            out.push(EntityRecord { qid, kind, label, aliases, enwiki_title, coarse_type });
+        }
+    }
+    Ok(out)
+}
+
+/// `redirects`: (title, target) pairs.
+pub fn redirects(path: &Path) -> Result<Vec<(String, String)>, StageError> {
+    let mut out = Vec::new();
+    for b in open_table(path, REDIRECTS, BATCH)? {
+        let b = b?;
+        out.extend(strs(&b, "title").into_iter().zip(strs(&b, "target")));
+    }
+    Ok(out)
+}
+
+/// `pages`: page id -> (title, revision id).
+pub fn pages(path: &Path) -> Result<Vec<(i64, String, i64)>, StageError> {
+    let mut out = Vec::new();
+    for b in open_table(path, PAGES, BATCH)? {
+        let b = b?;
+        let (ids, titles, revs) = (i64s(&b, "page_id"), strs(&b, "title"), i64s(&b, "revision_id"));
+        out.extend(ids.into_iter().zip(titles).zip(revs).map(|((i, t), r)| (i, t, r)));
+    }
+    Ok(out)
+}
+
+/// A row of `mentions`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MentionRecord {
+    pub page_id: i64,
+    pub sentence_index: u32,
+    pub qid: String,
+    pub surface: String,
+    pub source: String,
+    pub entity_type: String,
+    pub char_start: u32,
+    pub char_end: u32,
+    pub token_start: u32,
+    pub token_end: u32,
+}
+
+/// Streams `mentions.parquet` batch by batch.
+pub fn mentions(
+    path: &Path,
+) -> Result<impl Iterator<Item = Result<Vec<MentionRecord>, StageError>>, StageError> {
+    Ok(open_table(path, schemas::tables::MENTIONS, BATCH)?.map(|b| {
+        let b = b?;
+        let (ids, idx) = (i64s(&b, "page_id"), u32s(&b, "sentence_index"));
+        let (qid, surface, source, ty) =
+            (strs(&b, "qid"), strs(&b, "surface"), strs(&b, "source"), strs(&b, "entity_type"));
+        let (cs, ce) = (u32s(&b, "char_start"), u32s(&b, "char_end"));
+        let (ts, te) = (u32s(&b, "token_start"), u32s(&b, "token_end"));
+        Ok((0..b.num_rows())
+            .map(|i| MentionRecord {
+                page_id: ids[i],
+                sentence_index: idx[i],
+                qid: qid[i].clone(),
+                surface: surface[i].clone(),
+                source: source[i].clone(),
+                entity_type: ty[i].clone(),
+                char_start: cs[i],
+                char_end: ce[i],
+                token_start: ts[i],
+                token_end: te[i],
+            })
+            .collect())
+    }))
+}
+
+/// `claims`: (head, property, tail) triples.
+pub fn claims(path: &Path) -> Result<Vec<(String, String, String)>, StageError> {
+    let mut out = Vec::new();
+    for b in open_table(path, schemas::tables::CLAIMS, BATCH)? {
+        let b = b?;
+        let (h, p, t) = (strs(&b, "head"), strs(&b, "property"), strs(&b, "tail"));
+        out.extend(h.into_iter().zip(p).zip(t).map(|((h, p), t)| (h, p, t)));
+    }
+    Ok(out)
+}
+
+/// `properties`: pid -> label.
+pub fn property_labels(path: &Path) -> Result<Vec<(String, Option<String>)>, StageError> {
+    let mut out = Vec::new();
+    for b in open_table(path, schemas::tables::PROPERTIES, BATCH)? {
+        let b = b?;
+        out.extend(strs(&b, "pid").into_iter().zip(opt_strs(&b, "label")));
+    }
+    Ok(out)
+}
