@@ -32,6 +32,7 @@ build: torch ## build every crate (release)
 	$(CARGO) build --workspace --release
 
 test: torch venv model ## build and run every test (unit, integration, end-to-end)
+	mkdir -p target
 	$(CARGO) test --workspace --no-fail-fast 2>&1 | tee target/test.log
 	@echo "== cargo test summary =="; grep -E '^test result:' target/test.log | sort | uniq -c
 

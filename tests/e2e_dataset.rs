@@ -155,7 +155,8 @@ fn rerunning_link_alone_reproduces_identical_bytes() {
     let fx = |f: &str| fixture(&format!("e2e_wiki80/{f}"));
     let run = run_all(&fx("pages-articles.xml.bz2"), None, &fx("wikidata.json"));
     let before = std::fs::read(run.link.join("mentions.parquet")).unwrap();
-    link::run(&link::Options::new(&[run.wikipedia.clone()], &run.wikidata, &run.link)).unwrap();
+    link::run(&link::Options::new(std::slice::from_ref(&run.wikipedia), &run.wikidata, &run.link))
+        .unwrap();
     assert_eq!(before, std::fs::read(run.link.join("mentions.parquet")).unwrap());
 }
 

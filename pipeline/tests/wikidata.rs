@@ -179,7 +179,7 @@ fn malformed_lines_are_counted_and_skipped_until_max_errors() {
 
     let mut opts = Options::new(&input, &dir.path().join("strict"));
     opts.max_errors = 1;
-    let err = wikidata::run(&opts).err().expect("more than --max-errors must fail").to_string();
+    let err = wikidata::run(&opts).expect_err("more than --max-errors must fail").to_string();
     assert!(err.contains("bad.json") && err.contains("--max-errors 1"), "{err}");
     assert!(!dir.path().join("strict/entities.parquet").exists());
 }
@@ -192,7 +192,7 @@ fn truncated_compressed_input_is_an_error_naming_file_and_offset_leaving_nothing
         let input = dir.path().join(format!("cut-{name}"));
         write(&input, &bytes[..bytes.len() / 2]);
         let out = dir.path().join(format!("out-{name}"));
-        let err = wikidata::run(&Options::new(&input, &out)).err().expect("must fail").to_string();
+        let err = wikidata::run(&Options::new(&input, &out)).expect_err("must fail").to_string();
         assert!(err.contains(&input.display().to_string()), "{err}");
         assert!(err.contains("byte offset"), "{err}");
         let left: Vec<_> =

@@ -5,6 +5,7 @@
 //! 2. Unanchored mentions: the `linker` crate's detector + name matcher over the text outside
 //!    anchors, disambiguated by the page's own entity, the entities anchored in the page, and
 //!    an anchor prior computed from every anchor of the input (pass 1).
+//!
 //! The stage reads only the `wikipedia` and `wikidata` stages' Parquet, so it reruns on its own
 //! (e.g. with other matching options) without reparsing a dump.
 pub mod resolve;

@@ -148,19 +148,16 @@ struct ChunkOut {
 
 fn parse_chunk(chunk: &Chunk, rels: &RelationSet) -> ChunkOut {
     let mut out = ChunkOut::default();
-    let mut line_no = chunk.first_line;
     // memchr finds line ends with SIMD; `slice::split` with a closure was 15% of the stage.
     let bytes = &chunk.bytes;
     let mut start = 0usize;
     let ends = memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len()));
-    for end in ends {
+    for (this_line, end) in (chunk.first_line..).zip(ends) {
         if start > bytes.len() {
             break;
         }
         let raw = &bytes[start..end];
         start = end + 1;
-        let this_line = line_no;
-        line_no += 1;
         let trimmed = raw.trim_ascii();
         let body = trimmed.strip_suffix(b",").unwrap_or(trimmed).trim_ascii_end();
         if body.is_empty() || body == b"[" || body == b"]" {
@@ -243,6 +240,9 @@ fn merge_counts(into: &mut BTreeMap<String, u64>, from: &BTreeMap<String, u64>) 
 }
 
 const FLUSH_ROWS: usize = 32 * 1024;
+
+/// A `properties` row: pid, label, description, source (`dump` or `bundled`).
+type PropertyRow = (String, Option<String>, Option<String>, &'static str);
 
 /// Runs the stage. On any error nothing is left under the output names.
 pub fn run(opts: &Options) -> Result<Stats, StageError> {
@@ -394,7 +394,7 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
         &provenance,
         &sink_opts,
     )?;
-    let mut rows: BTreeMap<u64, (String, Option<String>, Option<String>, &str)> =
+    let mut rows: BTreeMap<u64, PropertyRow> =
         props.into_iter().map(|(n, (pid, l, d))| (n, (pid, l, d, "dump"))).collect();
     for pid in rels.pids().unwrap_or_default() {
         let n: u64 = pid[1..].parse().unwrap_or(u64::MAX);
@@ -406,9 +406,7 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
     }
     let rows: Vec<_> = rows.into_values().collect();
     stats.properties_written = rows.len() as u64;
-    let col = |f: fn(&(String, Option<String>, Option<String>, &str)) -> Option<String>| {
-        rows.iter().map(f).collect::<Vec<_>>()
-    };
+    let col = |f: fn(&PropertyRow) -> Option<String>| rows.iter().map(f).collect::<Vec<_>>();
     properties.write(&RecordBatch::try_new(
         PROPERTIES.schema(),
         vec![

@@ -110,19 +110,17 @@ pub fn parse_page(bytes: &[u8]) -> Result<RawPage, String> {
                 }
                 buf.clear();
             }
-            Event::Empty(e) => {
-                if e.local_name().as_ref() == "redirect" && path.is_empty() {
-                    let title = e
-                        .try_get_attribute("title")
-                        .map_err(|e| e.to_string())?
-                        .map(|a| {
-                            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                                .map(|v| v.into_owned())
-                        })
-                        .transpose()
-                        .map_err(|e| e.to_string())?;
-                    page.redirect = Some(title.unwrap_or_default());
-                }
+            Event::Empty(e) if e.local_name().as_ref() == "redirect" && path.is_empty() => {
+                let title = e
+                    .try_get_attribute("title")
+                    .map_err(|e| e.to_string())?
+                    .map(|a| {
+                        a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                            .map(|v| v.into_owned())
+                    })
+                    .transpose()
+                    .map_err(|e| e.to_string())?;
+                page.redirect = Some(title.unwrap_or_default());
             }
             Event::Text(t) => buf.push_str(&t.xml10_content()),
             Event::CData(c) => buf.push_str(&c.xml10_content()),
