@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make bench-wikidata: the wikidata stage on a >= 500 MB dump generated from the real 49-item
-# fixture, against (b) bare `gzip -dc` of the same .gz and (c) a one-process Python baseline,
-# timed alternately in the same run. Prints medians of wall and CPU time and the ratios.
+# fixture (renumbered ids), timed in the same run against (b) bare `gzip -dc` of the same .gz
+# and (c) a one-process Python baseline (json.loads per line). Also peak RSS on a 10x smaller
+# prefix of the dump, to show memory does not grow with the input.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$repo"
@@ -12,32 +13,23 @@ runs="${BENCH_RUNS:-3}"
 bin=target/release/pipeline
 [ -f "$dir/dump.json" ] || python3 bench/make_wikidata_input.py tests/fixtures/wikidata/head49.json.bz2 "$dir/dump.json" "$mb"
 [ -f "$dir/dump.json.gz" ] || gzip -1 -c "$dir/dump.json" > "$dir/dump.json.gz"
+lines=$(wc -l < "$dir/dump.json")
+[ -f "$dir/tenth.json" ] || head -n $((lines / 10)) "$dir/dump.json" > "$dir/tenth.json"
 size=$(stat -c %s "$dir/dump.json")
-python3 - "$size" "$runs" "$bin" "$dir" <<'PY'
-import os, resource, statistics, subprocess, sys, time
-size, runs, bin_, d = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
-cmds = {
-    "stage_plain": [bin_, "wikidata", "--input", f"{d}/dump.json", "--out", f"{d}/out-plain"],
-    "stage_gz": [bin_, "wikidata", "--input", f"{d}/dump.json.gz", "--out", f"{d}/out-gz"],
-    "gzip_dc": ["sh", "-c", f"gzip -dc {d}/dump.json.gz > /dev/null"],
-    "python": ["python3", "bench/wikidata_baseline.py", f"{d}/dump.json", "pipeline/data/pid2name.json"],
-}
-res = {k: [] for k in cmds}
-for _ in range(runs):
-    for name, cmd in cmds.items():
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        t = time.perf_counter()
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wall = time.perf_counter() - t
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-        res[name].append((wall, cpu))
-med = {k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v)) for k, v in res.items()}
-mb = size / 1e6
-print(f"input: {mb:.0f} MB of JSON, {runs} alternating runs, medians (wall s / cpu s):")
-for k, (w, c) in med.items():
-    print(f"  {k:12s} {w:8.2f} {c:8.2f}")
-print(f"(a) stage from plain JSON: {mb / med['stage_plain'][1]:.0f} MB/s per core (cpu time), {mb / med['stage_plain'][0]:.0f} MB/s wall on {os.cpu_count()} cores")
-print(f"(b) stage on .gz / gzip -dc (wall): {med['stage_gz'][0] / med['gzip_dc'][0]:.2f}")
-print(f"(c) per-core speed-up over Python json.loads: {med['python'][1] / med['stage_plain'][1]:.1f}x (cpu time), {med['python'][0] / med['stage_plain'][0]:.1f}x wall")
+json=$(python3 bench/timing.py "$runs" \
+  "stage_plain=$bin wikidata --input $dir/dump.json --out $dir/out-plain" \
+  "stage_plain_tenth=$bin wikidata --input $dir/tenth.json --out $dir/out-tenth" \
+  "stage_gz=$bin wikidata --input $dir/dump.json.gz --out $dir/out-gz" \
+  "gzip_dc=gzip -dc $dir/dump.json.gz > /dev/null" \
+  "python=python3 bench/wikidata_baseline.py $dir/dump.json pipeline/data/pid2name.json")
+python3 - "$size" "$json" "$(nproc)" <<'PY'
+import json, sys
+mb, m, cores = int(sys.argv[1]) / 1e6, json.loads(sys.argv[2]), int(sys.argv[3])
+for k, v in m.items():
+    print(f"  {k:18s} wall {v['wall']:.2f}s (min {v['wall_min']:.2f}, max {v['wall_max']:.2f})  cpu {v['cpu']:.2f}s  peak RSS {v['max_rss_kb']/1024:.0f} MB")
+s = m["stage_plain"]
+print(f"(a) stage from plain JSON: {mb / s['cpu']:.0f} MB/s per core of CPU time; {mb / s['wall']:.0f} MB/s wall on {cores} cores ({mb:.0f} MB)")
+print(f"(b) stage on .gz / gzip -dc (wall): {m['stage_gz']['wall'] / m['gzip_dc']['wall']:.2f}")
+print(f"(c) per-core speed-up over Python json.loads: {m['python']['cpu'] / s['cpu']:.1f}x (CPU time)")
+print(f"peak RSS, 10x input / 1x input: {s['max_rss_kb'] / m['stage_plain_tenth']['max_rss_kb']:.2f}")
 PY
