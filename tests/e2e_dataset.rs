@@ -148,6 +148,32 @@ print(json.dumps({"same": a == b, "bad": bad, "pairs": list(pairs), "rows": sum(
     assert_eq!(check["same"], true);
     assert_eq!(check["bad"], 0);
     assert_eq!(check["pairs"][1], check["rows"]);
+
+    // The original implementation's formats load with Python's json and agree with ours.
+    let export = run.dataset.join("export");
+    pipeline::export_cp::run(&run.dataset, &export).unwrap();
+    let cp = py_json(
+        r#"
+import duckdb, json, sys
+d, ds = sys.argv[1], sys.argv[2]
+data = json.load(open(f"{d}/CP/cpdata.json"))
+scope = json.load(open(f"{d}/CP/rel2scope.json"))
+mtb = json.load(open(f"{d}/MTB/mtbdata.json"))
+es = json.load(open(f"{d}/MTB/entpair2scope.json"))
+neg = json.load(open(f"{d}/MTB/entpair2negpair.json"))
+rel = {r: [a, b] for r, a, b in duckdb.connect().execute(f"SELECT relation, row_start, row_end FROM '{ds}/relations.parquet'").fetchall()}
+ok_rel = all(all(x["r"] == r for x in data[a:b]) for r, (a, b) in scope.items())
+ok_pos = all(" ".join(x["tokens"][i] for i in x["h"]["pos"][0]) for x in data)
+ok_mtb = all(2 <= b - a <= 8 and all(f'{x["h"]["id"]}#{x["t"]["id"]}' == p for x in mtb[a:b]) for p, (a, b) in es.items())
+ok_neg = all(q in es and q != p for p, qs in neg.items() for q in qs)
+print(json.dumps({"n": len(data), "scope_same": scope == rel, "rel": ok_rel, "pos": ok_pos, "mtb": ok_mtb, "neg": ok_neg}))
+"#,
+        &[&export, &run.dataset],
+    );
+    assert_eq!(cp["n"], check["rows"]);
+    for k in ["scope_same", "rel", "pos", "mtb", "neg"] {
+        assert_eq!(cp[k], true, "{k}");
+    }
 }
 
 #[test]

@@ -95,6 +95,24 @@ enum Command {
         #[arg(long)]
         threads: Option<usize>,
     },
+    /// Write a dataset in the original Python implementation's JSON formats (CP/, MTB/).
+    ExportCp {
+        /// A `pipeline dataset` output directory.
+        #[arg(long)]
+        dataset: PathBuf,
+        /// Output directory (CP/cpdata.json, CP/rel2scope.json, MTB/mtbdata.json, ...).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Diagnostic: run the NER-style mention detector alone and write its spans (JSON lines).
+    Detect {
+        /// Output directory of `pipeline wikipedia`.
+        #[arg(long)]
+        sentences: PathBuf,
+        /// Output file (JSON lines: page_id, sentence_index, spans [[char_start, char_end, type]]).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Turn linked sentences and claims into relation bags (the dataset).
     Dataset {
         /// Output directory of `pipeline link`.
@@ -178,6 +196,19 @@ fn main() -> Result<()> {
             }
             let stats = link::run(&opts).context("stage link failed")?;
             println!("{}", link::summary(&stats, &out));
+        }
+        Command::ExportCp { dataset, out } => {
+            let (cp, mtb) = pipeline::export_cp::run(&dataset, &out)
+                .with_context(|| format!("exporting {}", dataset.display()))?;
+            println!("export-cp: {cp} CP sentences, {mtb} MTB sentences -> {}", out.display());
+        }
+        Command::Detect { sentences, out } => {
+            let (n, spent) = link::detect::run(&sentences, &out)?;
+            let secs = spent.as_secs_f64().max(1e-9);
+            println!(
+                "detect: {n} sentences in {secs:.3} s of detector time ({:.0} sentences/s, one core)",
+                n as f64 / secs
+            );
         }
         Command::Dataset {
             link,

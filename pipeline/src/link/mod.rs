@@ -8,6 +8,7 @@
 //!
 //! The stage reads only the `wikipedia` and `wikidata` stages' Parquet, so it reruns on its own
 //! (e.g. with other matching options) without reparsing a dump.
+pub mod detect;
 pub mod resolve;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
