@@ -23,7 +23,11 @@ pub fn run(sentences_dir: &Path, out: &Path) -> Result<(u64, Duration), StageErr
             let spans: Vec<(u32, u32, &str)> = spans
                 .iter()
                 .map(|sp| {
-                    (s.token_starts[sp.token_start], s.token_ends[sp.token_end - 1], sp.label.as_str())
+                    (
+                        s.token_starts[sp.token_start],
+                        s.token_ends[sp.token_end - 1],
+                        sp.label.as_str(),
+                    )
                 })
                 .collect();
             let line = serde_json::json!({
