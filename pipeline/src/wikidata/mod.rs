@@ -239,7 +239,7 @@ fn merge_counts(into: &mut BTreeMap<String, u64>, from: &BTreeMap<String, u64>) 
     }
 }
 
-const FLUSH_ROWS: usize = 32 * 1024;
+const FLUSH_ROWS: usize = 4 * 1024;
 
 /// A `properties` row: pid, label, description, source (`dump` or `bundled`).
 type PropertyRow = (String, Option<String>, Option<String>, &'static str);
