@@ -193,26 +193,7 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
     stats.rows_before_filters = rows.len() as u64 + stats.rows_dropped_excluded_pair_or_tokens;
 
     // Sort by relation, entity pair, sentence.
-    rows.sort_by(|a, b| {
-        (
-            pid_num(&a.relation),
-            qnum(&a.head.qid),
-            qnum(&a.tail.qid),
-            a.sentence.page_id,
-            a.sentence.sentence_index,
-            a.head.char_start,
-            a.tail.char_start,
-        )
-            .cmp(&(
-                pid_num(&b.relation),
-                qnum(&b.head.qid),
-                qnum(&b.tail.qid),
-                b.sentence.page_id,
-                b.sentence.sentence_index,
-                b.head.char_start,
-                b.tail.char_start,
-            ))
-    });
+    rows.sort_by_key(order_key);
     // At most max_per_pair sentences per (relation, head, tail) bag.
     let mut kept: Vec<Row> = Vec::with_capacity(rows.len());
     let mut run_len = 0usize;
@@ -242,6 +223,19 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
     stats.relations = stats.relation_histogram.len() as u64;
     write::write_all(opts, &kept, &labels, &mut stats, &ex)?;
     Ok(stats)
+}
+
+/// The dataset order: relation, head, tail (numerically), then sentence and spans.
+fn order_key(r: &Row) -> (u64, u64, u64, i64, u32, u32, u32) {
+    (
+        pid_num(&r.relation),
+        qnum(&r.head.qid),
+        qnum(&r.tail.qid),
+        r.sentence.page_id,
+        r.sentence.sentence_index,
+        r.head.char_start,
+        r.tail.char_start,
+    )
 }
 
 #[allow(clippy::too_many_arguments)]

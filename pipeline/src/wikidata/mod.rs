@@ -239,7 +239,8 @@ fn merge_counts(into: &mut BTreeMap<String, u64>, from: &BTreeMap<String, u64>) 
     }
 }
 
-const FLUSH_ROWS: usize = 4 * 1024;
+/// Rows per batch when reading the temporary entity table back.
+const READ_BATCH: usize = 8 * 1024;
 
 /// A `properties` row: pid, label, description, source (`dump` or `bundled`).
 type PropertyRow = (String, Option<String>, Option<String>, &'static str);
@@ -275,7 +276,6 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
     let mut progress = Progress::new("wikidata", file_len, "entities");
     let mut graph = ClassGraph::default();
     let mut props: BTreeMap<u64, (String, Option<String>, Option<String>)> = BTreeMap::new();
-    let (mut entity_buf, mut claim_buf) = (EntityRows::default(), ClaimRows::default());
     let mut entities_seen = 0u64;
     let group_size = opts.threads.max(1) * 2;
     let mut done = false;
@@ -330,14 +330,10 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
                     }
                 }
             }
-            append_entities(&mut entity_buf, out.entities);
-            append_claims(&mut claim_buf, out.claims);
-            if entity_buf.len() >= FLUSH_ROWS {
-                untyped.write(&entity_buf.take_batch()?)?;
-            }
-            if claim_buf.head.len() >= FLUSH_ROWS {
-                claims.write(&claim_buf.take_batch()?)?;
-            }
+            // One batch per chunk: the writer gathers them into bounded row groups.
+            let (mut ents, mut cls) = (out.entities, out.claims);
+            untyped.write(&ents.take_batch()?)?;
+            claims.write(&cls.take_batch()?)?;
         }
         progress.update(position.load(Ordering::Relaxed), entities_seen);
     }
@@ -345,8 +341,6 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
         path: opts.input.clone(),
         msg: "the reader thread panicked".into(),
     })?;
-    untyped.write(&entity_buf.take_batch()?)?;
-    claims.write(&claim_buf.take_batch()?)?;
     progress.finish();
     untyped.finish()?;
     stats.classes_in_graph = graph.len() as u64;
@@ -366,7 +360,7 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
         &sink_opts,
     )?;
     let mut resolver = TypeResolver::new(&graph);
-    for batch in open_table(&untyped_path, ENTITIES, FLUSH_ROWS)? {
+    for batch in open_table(&untyped_path, ENTITIES, READ_BATCH)? {
         let batch = batch?;
         let inst = batch
             .column_by_name("instance_of")
@@ -423,24 +417,6 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
     properties.finish()?;
     crate::stats::write_json(&opts.out.join("stats.json"), &stats)?;
     Ok(stats)
-}
-
-fn append_entities(into: &mut EntityRows, from: EntityRows) {
-    into.qid.extend(from.qid);
-    into.kind.extend(from.kind);
-    into.label.extend(from.label);
-    into.description.extend(from.description);
-    into.aliases.extend(from.aliases);
-    into.enwiki.extend(from.enwiki);
-    into.instance_of.extend(from.instance_of);
-    into.subclass_of.extend(from.subclass_of);
-}
-
-fn append_claims(into: &mut ClaimRows, from: ClaimRows) {
-    into.head.extend(from.head);
-    into.property.extend(from.property);
-    into.tail.extend(from.tail);
-    into.rank.extend(from.rank);
 }
 
 /// The one-screen summary printed after the stage.

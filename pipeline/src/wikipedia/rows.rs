@@ -93,17 +93,6 @@ impl SentenceRows {
         self.anchors.push(s.anchors);
     }
 
-    pub fn append(&mut self, other: SentenceRows) {
-        self.page_id.extend(other.page_id);
-        self.sentence_index.extend(other.sentence_index);
-        self.context.extend(other.context);
-        self.text.extend(other.text);
-        self.tokens.extend(other.tokens);
-        self.token_starts.extend(other.token_starts);
-        self.token_ends.extend(other.token_ends);
-        self.anchors.extend(other.anchors);
-    }
-
     pub fn take_batch(&mut self) -> Result<RecordBatch, StageError> {
         let r = std::mem::take(self);
         let schema = SENTENCES.schema();
