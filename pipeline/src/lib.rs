@@ -8,6 +8,7 @@ pub mod input;
 pub mod link;
 pub mod progress;
 pub mod records;
+pub mod run;
 pub mod stats;
 pub mod wikidata;
 pub mod wikipedia;

@@ -95,6 +95,13 @@ enum Command {
         #[arg(long)]
         threads: Option<usize>,
     },
+    /// Run every stage from one TOML config, skipping stages that are complete and up to date
+    /// (an interrupted run resumes). See configs/sample.toml.
+    Run {
+        /// The config file (paths in it are relative to its folder).
+        #[arg(long)]
+        config: PathBuf,
+    },
     /// Write a dataset in the original Python implementation's JSON formats (CP/, MTB/).
     ExportCp {
         /// A `pipeline dataset` output directory.
@@ -196,6 +203,17 @@ fn main() -> Result<()> {
             }
             let stats = link::run(&opts).context("stage link failed")?;
             println!("{}", link::summary(&stats, &out));
+        }
+        Command::Run { config } => {
+            let cfg = pipeline::run::load(&config)?;
+            pipeline::run::run(&cfg, |stage, summary| {
+                if summary.contains('\n') {
+                    println!("{summary}");
+                } else {
+                    println!("{stage}: {summary}");
+                }
+            })
+            .with_context(|| format!("run {}", config.display()))?;
         }
         Command::ExportCp { dataset, out } => {
             let (cp, mtb) = pipeline::export_cp::run(&dataset, &out)

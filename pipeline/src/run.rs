@@ -1,0 +1,211 @@
+//! `pipeline run --config FILE`: every stage for real dumps from one TOML file, skipping stages
+//! whose outputs are complete and up to date, so a crashed or interrupted run resumes where it
+//! stopped.
+//!
+//! A stage is up to date when its directory holds `.done.json` with the same fingerprint as
+//! now: its settings, the size and modification time of its input files, and the fingerprints
+//! of the stages it reads. The marker is written only after the stage finished (its outputs are
+//! renamed into place before), so a half-run stage is never skipped.
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::error::StageError;
+use crate::{dataset, link, wikidata, wikipedia};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Root of the stage outputs: `<out>/wikidata`, `<out>/wikipedia`, `<out>/link`, `<out>/dataset`.
+    pub out: PathBuf,
+    #[serde(default)]
+    pub threads: Option<usize>,
+    pub wikidata: WikidataConfig,
+    pub wikipedia: WikipediaConfig,
+    #[serde(default)]
+    pub link: LinkConfig,
+    #[serde(default)]
+    pub dataset: DatasetConfig,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WikidataConfig {
+    pub input: PathBuf,
+    #[serde(default = "bundled")]
+    pub relations: String,
+}
+
+fn bundled() -> String {
+    "bundled".into()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WikipediaConfig {
+    pub input: PathBuf,
+    #[serde(default)]
+    pub index: Option<PathBuf>,
+    #[serde(default = "default_contexts")]
+    pub contexts: String,
+}
+
+fn default_contexts() -> String {
+    "paragraphs+lists".into()
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkConfig {
+    #[serde(default)]
+    pub ignore_case: bool,
+    #[serde(default)]
+    pub names_anywhere: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetConfig {
+    #[serde(default)]
+    pub exclude: Vec<PathBuf>,
+    #[serde(default)]
+    pub exclude_relations: Option<PathBuf>,
+    #[serde(default = "two")]
+    pub min_bag: usize,
+    #[serde(default = "eight")]
+    pub max_per_pair: usize,
+}
+
+impl Default for DatasetConfig {
+    fn default() -> Self {
+        DatasetConfig { exclude: Vec::new(), exclude_relations: None, min_bag: 2, max_per_pair: 8 }
+    }
+}
+
+fn two() -> usize {
+    2
+}
+fn eight() -> usize {
+    8
+}
+
+/// Reads a config; relative paths in it are relative to the config file's folder.
+pub fn load(path: &Path) -> Result<Config, StageError> {
+    let text = std::fs::read_to_string(path).map_err(|e| StageError::io(path, e))?;
+    let mut c: Config = toml::from_str(&text)
+        .map_err(|e| StageError::Invalid { path: path.to_path_buf(), msg: e.to_string() })?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let fix = |p: &mut PathBuf| {
+        if p.is_relative() {
+            *p = base.join(&*p);
+        }
+    };
+    fix(&mut c.out);
+    fix(&mut c.wikidata.input);
+    fix(&mut c.wikipedia.input);
+    c.wikipedia.index.iter_mut().for_each(fix);
+    c.dataset.exclude.iter_mut().for_each(fix);
+    c.dataset.exclude_relations.iter_mut().for_each(fix);
+    Ok(c)
+}
+
+fn file_facts(p: &Path) -> Result<Value, StageError> {
+    let m = std::fs::metadata(p).map_err(|e| StageError::io(p, e))?;
+    let mtime = m
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_secs());
+    Ok(json!({"path": p.display().to_string(), "bytes": m.len(), "mtime": mtime}))
+}
+
+fn marker(dir: &Path) -> PathBuf {
+    dir.join(".done.json")
+}
+
+fn is_done(dir: &Path, fingerprint: &Value) -> bool {
+    std::fs::read_to_string(marker(dir))
+        .ok()
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+        .is_some_and(|v| &v == fingerprint)
+}
+
+/// What happened to each stage: `ran` or `up to date`.
+pub type Report = Vec<(&'static str, &'static str)>;
+
+/// Runs the stages in order, skipping those that are up to date.
+pub fn run(c: &Config, mut on_stage: impl FnMut(&str, &str)) -> Result<Report, StageError> {
+    let mut report = Vec::new();
+    let dirs = |s: &str| c.out.join(s);
+    let mut stage = |name: &'static str,
+                     fp: Value,
+                     work: &mut dyn FnMut() -> Result<String, StageError>|
+     -> Result<Value, StageError> {
+        let dir = dirs(name);
+        if is_done(&dir, &fp) {
+            on_stage(name, "up to date, skipped");
+            report.push((name, "up to date"));
+            return Ok(fp);
+        }
+        let _ = std::fs::remove_file(marker(&dir));
+        let summary = work()?;
+        on_stage(name, &summary);
+        crate::stats::write_json(&marker(&dir), &fp)?;
+        report.push((name, "ran"));
+        Ok(fp)
+    };
+    let threads = c.threads.unwrap_or_else(rayon::current_num_threads).max(1);
+
+    let wd_fp = json!({"stage": "wikidata", "input": file_facts(&c.wikidata.input)?,
+                       "relations": c.wikidata.relations});
+    let wd_fp = stage("wikidata", wd_fp, &mut || {
+        let mut o = wikidata::Options::new(&c.wikidata.input, &dirs("wikidata"));
+        o.relations = c.wikidata.relations.parse().expect("infallible");
+        o.threads = threads;
+        Ok(wikidata::summary(&wikidata::run(&o)?, &o.out))
+    })?;
+
+    let mut inputs = vec![file_facts(&c.wikipedia.input)?];
+    if let Some(i) = &c.wikipedia.index {
+        inputs.push(file_facts(i)?);
+    }
+    let wp_fp = json!({"stage": "wikipedia", "inputs": inputs, "contexts": c.wikipedia.contexts});
+    let wp_fp = stage("wikipedia", wp_fp, &mut || {
+        let mut o = wikipedia::Options::new(&c.wikipedia.input, &dirs("wikipedia"));
+        o.index = c.wikipedia.index.clone();
+        o.keep_lists = c.wikipedia.contexts == "paragraphs+lists";
+        o.threads = threads;
+        Ok(wikipedia::summary(&wikipedia::run(&o)?, &o.out))
+    })?;
+
+    let ln_fp = json!({"stage": "link", "after": [wd_fp, wp_fp], "ignore_case": c.link.ignore_case,
+                       "names_anywhere": c.link.names_anywhere});
+    let ln_fp = stage("link", ln_fp, &mut || {
+        let mut o = link::Options::new(&[dirs("wikipedia")], &dirs("wikidata"), &dirs("link"));
+        o.link.case_sensitive = !c.link.ignore_case;
+        o.link.require_detector_span = !c.link.names_anywhere;
+        o.threads = threads;
+        Ok(link::summary(&link::run(&o)?, &o.out))
+    })?;
+
+    let excluded: Vec<Value> =
+        c.dataset.exclude.iter().map(|p| file_facts(p)).collect::<Result<_, _>>()?;
+    let ds_fp = json!({"stage": "dataset", "after": ln_fp, "exclude": excluded,
+                       "exclude_relations": c.dataset.exclude_relations.as_ref().map(|p| file_facts(p)).transpose()?,
+                       "min_bag": c.dataset.min_bag, "max_per_pair": c.dataset.max_per_pair});
+    stage("dataset", ds_fp, &mut || {
+        let mut o = dataset::Options::new(
+            &dirs("link"),
+            &[dirs("wikipedia")],
+            &dirs("wikidata"),
+            &dirs("dataset"),
+        );
+        o.exclude = c.dataset.exclude.clone();
+        o.exclude_relations = c.dataset.exclude_relations.clone();
+        o.min_bag = c.dataset.min_bag;
+        o.max_per_pair = c.dataset.max_per_pair;
+        Ok(dataset::summary(&dataset::run(&o)?, &o.out))
+    })?;
+    Ok(report)
+}
