@@ -27,7 +27,7 @@ fn run_all(dump: &Path, index: Option<&Path>, wd: &Path) -> Run {
     wikipedia::run(&wp).unwrap();
     link::run(&link::Options::new(&[p("wikipedia")], &p("wikidata"), &p("link"))).unwrap();
     dataset::run(&dataset::Options::new(
-        &p("link"),
+        &[p("link")],
         &[p("wikipedia")],
         &p("wikidata"),
         &p("dataset"),
@@ -221,4 +221,34 @@ print(json.dumps({"rows": len(rows), "bad": [list(map(str, b)) for b in bad]}))
     eprintln!("real dump: {} rows", v["rows"]);
     assert!(v["rows"].as_u64().unwrap() > 0, "the real dump yields rows");
     assert_eq!(v["bad"], serde_json::json!([]));
+}
+
+#[test]
+fn link_shards_then_one_dataset_merge_equal_the_whole_run() {
+    use schemas::tables::{MENTIONS, RELATION_INSTANCES};
+    let fx = |f: &str| fixture(&format!("e2e_wiki80/{f}"));
+    let run = run_all(&fx("pages-articles.xml.bz2"), None, &fx("wikidata.json"));
+    let n = 3;
+    let shard_dirs: Vec<PathBuf> =
+        (0..n).map(|i| run.dataset.join(format!("../link-{i}"))).collect();
+    for (i, dir) in shard_dirs.iter().enumerate() {
+        let mut o = link::Options::new(std::slice::from_ref(&run.wikipedia), &run.wikidata, dir);
+        o.shard = Some((i, n));
+        link::run(&o).unwrap();
+    }
+    let joined: Vec<_> = shard_dirs.iter().flat_map(|d| table(d, MENTIONS)).collect();
+    assert!(same_rows(&table(&run.link, MENTIONS), &joined), "mentions of the shards differ");
+    let merged = run.dataset.join("../dataset-merged");
+    dataset::run(&dataset::Options::new(
+        &shard_dirs,
+        std::slice::from_ref(&run.wikipedia),
+        &run.wikidata,
+        &merged,
+    ))
+    .unwrap();
+    let rows =
+        |d: &Path| schemas::read_all(&d.join("sentences.parquet"), RELATION_INSTANCES).unwrap();
+    let (a, b) = (rows(&run.dataset), rows(&merged));
+    assert!(a.iter().map(|x| x.num_rows()).sum::<usize>() > 1000);
+    assert!(same_rows(&a, &b), "the dataset from link shards differs");
 }

@@ -94,6 +94,13 @@ enum Command {
         /// Worker threads (default: all cores).
         #[arg(long)]
         threads: Option<usize>,
+        /// Link only shard I of --of N (contiguous ranges of pages); `dataset --link` then
+        /// takes the N shard directories in order.
+        #[arg(long, requires = "of")]
+        shard: Option<usize>,
+        /// Number of shards.
+        #[arg(long, requires = "shard")]
+        of: Option<usize>,
     },
     /// Run every stage from one TOML config, skipping stages that are complete and up to date
     /// (an interrupted run resumes). See configs/sample.toml.
@@ -122,9 +129,9 @@ enum Command {
     },
     /// Turn linked sentences and claims into relation bags (the dataset).
     Dataset {
-        /// Output directory of `pipeline link`.
-        #[arg(long)]
-        link: PathBuf,
+        /// Output directory of `pipeline link`, or its N shard directories in order.
+        #[arg(long, required = true, num_args = 1..)]
+        link: Vec<PathBuf>,
         /// The `wikipedia` output directories that `link` read (default: those it recorded).
         #[arg(long, num_args = 1..)]
         sentences: Vec<PathBuf>,
@@ -194,8 +201,18 @@ fn main() -> Result<()> {
                 .with_context(|| format!("stage wikipedia failed on {}", input.display()))?;
             println!("{}", wikipedia::summary(&stats, &out));
         }
-        Command::Link { sentences, wikidata, out, ignore_case, names_anywhere, threads } => {
+        Command::Link {
+            sentences,
+            wikidata,
+            out,
+            ignore_case,
+            names_anywhere,
+            threads,
+            shard,
+            of,
+        } => {
             let mut opts = link::Options::new(&sentences, &wikidata, &out);
+            opts.shard = shard.zip(of);
             opts.link.case_sensitive = !ignore_case;
             opts.link.require_detector_span = !names_anywhere;
             if let Some(t) = threads {
@@ -239,7 +256,7 @@ fn main() -> Result<()> {
             max_per_pair,
         } => {
             let sentences = if sentences.is_empty() {
-                let stats = link.join("stats.json");
+                let stats = link[0].join("stats.json");
                 let text = std::fs::read_to_string(&stats).with_context(|| {
                     format!("reading {} (or pass --sentences)", stats.display())
                 })?;

@@ -196,7 +196,7 @@ pub fn run(c: &Config, mut on_stage: impl FnMut(&str, &str)) -> Result<Report, S
                        "min_bag": c.dataset.min_bag, "max_per_pair": c.dataset.max_per_pair});
     stage("dataset", ds_fp, &mut || {
         let mut o = dataset::Options::new(
-            &dirs("link"),
+            &[dirs("link")],
             &[dirs("wikipedia")],
             &dirs("wikidata"),
             &dirs("dataset"),

@@ -23,8 +23,9 @@ use exclude::Exclusions;
 
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// Directories of `link` outputs (mentions.parquet) ...
-    pub link: PathBuf,
+    /// Directories of `link` outputs (mentions.parquet), in order: one, or the N shards of a
+    /// sharded link run (this stage is then the final merge) ...
+    pub link: Vec<PathBuf>,
     /// ... and of the `wikipedia` outputs they were computed from (sentences.parquet).
     pub sentences: Vec<PathBuf>,
     pub wikidata: PathBuf,
@@ -36,9 +37,9 @@ pub struct Options {
 }
 
 impl Options {
-    pub fn new(link: &Path, sentences: &[PathBuf], wikidata: &Path, out: &Path) -> Self {
+    pub fn new(link: &[PathBuf], sentences: &[PathBuf], wikidata: &Path, out: &Path) -> Self {
         Options {
-            link: link.to_path_buf(),
+            link: link.to_vec(),
             sentences: sentences.to_vec(),
             wikidata: wikidata.to_path_buf(),
             out: out.to_path_buf(),
@@ -142,7 +143,11 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
         records::property_labels(&opts.wikidata.join("properties.parquet"))?.into_iter().collect();
 
     let mut rows: Vec<Row> = Vec::new();
-    let mut mention_iter = records::mentions(&opts.link.join("mentions.parquet"))?.peekable();
+    let mut mention_files = Vec::new();
+    for dir in &opts.link {
+        mention_files.push(records::mentions(&dir.join("mentions.parquet"))?);
+    }
+    let mut mention_iter = mention_files.into_iter().flatten();
     let mut pending: std::collections::VecDeque<MentionRecord> = Default::default();
     for dir in &opts.sentences {
         let dump = dir.display().to_string();
@@ -186,8 +191,10 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
     }
     if !pending.is_empty() || mention_iter.next().is_some() {
         return Err(StageError::Invalid {
-            path: opts.link.join("mentions.parquet"),
-            msg: "mentions left over: the sentences given are not those the link stage read".into(),
+            path: opts.link.last().cloned().unwrap_or_default().join("mentions.parquet"),
+            msg: "mentions left over: the sentences given are not those the link stage read, \
+                  or the link shards are not in order"
+                .into(),
         });
     }
     stats.rows_before_filters = rows.len() as u64 + stats.rows_dropped_excluded_pair_or_tokens;

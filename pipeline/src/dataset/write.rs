@@ -128,7 +128,10 @@ pub fn write_all(
     stats: &mut Stats,
     ex: &Exclusions,
 ) -> Result<(), StageError> {
-    let inputs: Vec<String> = std::iter::once(opts.link.display().to_string())
+    let inputs: Vec<String> = opts
+        .link
+        .iter()
+        .map(|p| p.display().to_string())
         .chain(opts.sentences.iter().map(|p| p.display().to_string()))
         .chain(std::iter::once(opts.wikidata.display().to_string()))
         .collect();

@@ -34,6 +34,10 @@ pub struct Options {
     pub out: PathBuf,
     pub link: linker::LinkOptions,
     pub threads: usize,
+    /// `(I, N)`: link only the I-th of N contiguous ranges of pages (in input order). The
+    /// anchor prior is still computed over every page, so N shard outputs together equal one
+    /// whole run.
+    pub shard: Option<(usize, usize)>,
 }
 
 impl Options {
@@ -46,6 +50,7 @@ impl Options {
             // detector (or capitalised), so common-noun aliases ("film") do not link everywhere.
             link: linker::LinkOptions { require_detector_span: true, ..Default::default() },
             threads: rayon::current_num_threads(),
+            shard: None,
         }
     }
 }
@@ -53,6 +58,7 @@ impl Options {
 #[derive(Debug, Default, Clone, Serialize, PartialEq)]
 pub struct Stats {
     pub sentence_dirs: Vec<String>,
+    pub shard: Option<String>,
     pub pages: u64,
     pub sentences: u64,
     pub anchors: u64,
@@ -281,18 +287,34 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
     std::fs::create_dir_all(&opts.out).map_err(|e| StageError::io(&opts.out, e))?;
     let mut stats = Stats {
         sentence_dirs: opts.sentences.iter().map(|p| p.display().to_string()).collect(),
+        shard: opts.shard.map(|(i, n)| format!("{i}/{n}")),
         ..Default::default()
     };
+    if let Some((i, n)) = opts.shard {
+        if n == 0 || i >= n {
+            return Err(StageError::Invalid {
+                path: opts.out.clone(),
+                msg: format!("--shard {i} --of {n}: need I < N"),
+            });
+        }
+    }
     let (kb, names) = load_kb(&opts.wikidata, &opts.link)?;
     stats.names_indexed = names.name_count() as u64;
     let mut redirects = HashMap::new();
     let mut titles: HashMap<i64, String> = HashMap::new();
+    let mut page_order: Vec<i64> = Vec::new();
     for dir in &opts.sentences {
         redirects.extend(records::redirects(&dir.join("redirects.parquet"))?);
-        titles.extend(
-            records::pages(&dir.join("pages.parquet"))?.into_iter().map(|(i, t, _)| (i, t)),
-        );
+        for (id, title, _) in records::pages(&dir.join("pages.parquet"))? {
+            page_order.push(id);
+            titles.insert(id, title);
+        }
     }
+    // The pages this run links: all, or one contiguous range of them.
+    let in_shard: Option<HashSet<i64>> = opts.shard.map(|(i, n)| {
+        let len = page_order.len();
+        page_order[i * len / n..(i + 1) * len / n].iter().copied().collect()
+    });
     let resolver = TitleResolver::new(redirects, kb.by_title.clone());
 
     // Pass 1: the anchor prior (surface text -> linked item counts) over the whole input.
@@ -337,7 +359,10 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
         .build()
         .map_err(|e| StageError::Invalid { path: opts.out.clone(), msg: e.to_string() })?;
     for dir in &opts.sentences {
-        for_each_page_group(&dir.join("sentences.parquet"), 256, |pages| {
+        for_each_page_group(&dir.join("sentences.parquet"), 256, |mut pages| {
+            if let Some(keep) = &in_shard {
+                pages.retain(|p| keep.contains(&p[0].page_id));
+            }
             let results: Vec<PageResult> = pool.install(|| {
                 pages
                     .par_iter()
