@@ -10,7 +10,7 @@ VPY := $(VENV)/bin/python
 PY_PKGS := duckdb==2.0.1 pyarrow==26.0.1
 CARGO ?= cargo
 
-.PHONY: help torch venv model build test lint dataset pretrain bench bench-wikidata bench-wikipedia cuda clean
+.PHONY: help torch venv model build test lint dataset pretrain bench bench-wikidata bench-wikipedia bench-ner cuda clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -55,7 +55,7 @@ dataset: venv ## build the relation dataset from the bundled sample dumps into a
 pretrain: torch model ## CP pre-training of MiniLM on artifacts/dataset
 	@echo "make pretrain: the pre-training stage is not built yet; see the open issues" >&2; exit 2
 
-bench: bench-wikidata bench-wikipedia ## every benchmark (ratios against baselines timed in the same run)
+bench: bench-wikidata bench-wikipedia bench-ner ## every benchmark (ratios against baselines timed in the same run)
 
 bench-wikidata: ## wikidata stage vs gzip -dc and a Python json baseline on a generated 500 MB dump
 	$(CARGO) build --release -p pipeline
@@ -64,6 +64,10 @@ bench-wikidata: ## wikidata stage vs gzip -dc and a Python json baseline on a ge
 bench-wikipedia: ## wikipedia stage vs lbzip2 and WikiExtractor 3.1.0 on the real 206-page dump
 	$(CARGO) build --release -p pipeline
 	./bench/bench-wikipedia.sh
+
+bench-ner: ## the mention detector vs spaCy en_core_web_sm on the real 206-page dump
+	$(CARGO) build --release -p pipeline
+	./bench/bench-ner.sh
 
 cuda: ## release trainer with CUDA kept linked (for a GPU machine)
 	@./scripts/install-torch.sh

@@ -65,18 +65,43 @@ pub fn detect(tokens: &[&str]) -> Vec<Span> {
         if start >= end || lone_initial_common(tokens, start, end) {
             continue;
         }
-        let label = classify(tokens, start, end);
-        // OntoNotes (spaCy's training data) puts a preceding "the" inside the names of
-        // organisations, places, events, facilities, laws and works ("the United States",
-        // "the Catholic Church") but not of people, groups or languages.
-        let start = match label {
-            EntityType::Person | EntityType::Norp | EntityType::Language => start,
-            _ if start > 0 && matches!(tokens[start - 1], "the" | "The") => start - 1,
-            _ => start,
+        // A nationality word before a person's name is its own mention, as spaCy tags it:
+        // "German Max Stirner" -> NORP "German" + PERSON "Max Stirner" (but "French
+        // Revolution" stays one name).
+        let start = if end - start >= 2
+            && contains(DEMONYMS, tokens[start])
+            && classify(tokens, start + 1, end) == EntityType::Person
+        {
+            spans.push(Span { token_start: start, token_end: start + 1, label: EntityType::Norp });
+            start + 1
+        } else {
+            start
         };
-        spans.push(Span { token_start: start, token_end: end, label });
+        spans.push(ontonotes_span(tokens, start, end));
+        i = i.max(spans.last().map_or(i, |s| s.token_end));
     }
     spans
+}
+
+/// Adjusts a span's edges to OntoNotes (spaCy's training data) conventions:
+/// - a preceding "the" belongs to multi-word names of organisations, places, events,
+///   facilities, laws and works ("the United States", "the Catholic Church"), not to people,
+///   groups, languages or one-word names ("the UK" -> "UK");
+/// - a following possessive "'s" belongs to the name ("Robert Graham's").
+fn ontonotes_span(tokens: &[&str], start: usize, end: usize) -> Span {
+    let label = classify(tokens, start, end);
+    let start = match label {
+        EntityType::Person | EntityType::Norp | EntityType::Language => start,
+        _ if end - start >= 2 && start > 0 && matches!(tokens[start - 1], "the" | "The") => {
+            start - 1
+        }
+        _ => start,
+    };
+    let end = match tokens.get(end) {
+        Some(&("'s" | "\u{2019}s")) => end + 1,
+        _ => end,
+    };
+    Span { token_start: start, token_end: end, label }
 }
 
 /// The role of token `i`.
@@ -379,7 +404,17 @@ mod tests {
             (
                 "municipality cue and product",
                 "The Boeing 747 flew over Bloemendaal Municipality .",
-                &[("The Boeing", "PRODUCT"), ("Bloemendaal Municipality", "GPE")],
+                &[("Boeing", "PRODUCT"), ("Bloemendaal Municipality", "GPE")],
+            ),
+            (
+                "one-word names keep their the, possessive joins, nationality before a person",
+                "the UK sent German Max Stirner 's book to the Netherlands .",
+                &[
+                    ("UK", "GPE"),
+                    ("German", "NORP"),
+                    ("Max Stirner 's", "PERSON"),
+                    ("Netherlands", "GPE"),
+                ],
             ),
             ("pronoun I is not a name", "I think so .", &[]),
             ("trailing connector not kept", "Bank of", &[("Bank", "ORG")]),
