@@ -4,6 +4,7 @@ pub mod columns;
 pub mod dataset;
 pub mod error;
 pub mod export_cp;
+pub mod import;
 pub mod input;
 pub mod link;
 pub mod progress;

@@ -109,6 +109,22 @@ enum Command {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Import FewRel JSON or OpenNRE/Wiki80 JSON lines into the dataset layout (for
+    /// pre-training on your own data).
+    Import {
+        /// Input format.
+        #[arg(long, value_enum)]
+        format: pipeline::import::Format,
+        /// Input files.
+        #[arg(required = true, num_args = 1..)]
+        files: Vec<PathBuf>,
+        /// Output directory (sentences.parquet, relations.parquet, pairs.parquet, ...).
+        #[arg(long)]
+        out: PathBuf,
+        /// Keep relations with at least this many sentences.
+        #[arg(long, default_value_t = 2)]
+        min_bag: usize,
+    },
     /// Write a dataset in the original Python implementation's JSON formats (CP/, MTB/).
     ExportCp {
         /// A `pipeline dataset` output directory.
@@ -231,6 +247,11 @@ fn main() -> Result<()> {
                 }
             })
             .with_context(|| format!("run {}", config.display()))?;
+        }
+        Command::Import { format, files, out, min_bag } => {
+            let stats =
+                pipeline::import::run(format, &files, &out, min_bag).context("import failed")?;
+            println!("{}", dataset::summary(&stats, &out));
         }
         Command::ExportCp { dataset, out } => {
             let (cp, mtb) = pipeline::export_cp::run(&dataset, &out)

@@ -199,6 +199,27 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
     }
     stats.rows_before_filters = rows.len() as u64 + stats.rows_dropped_excluded_pair_or_tokens;
 
+    let inputs: Vec<String> = opts
+        .link
+        .iter()
+        .chain(&opts.sentences)
+        .chain(std::iter::once(&opts.wikidata))
+        .map(|p| p.display().to_string())
+        .collect();
+    finish(rows, opts, inputs, &labels, &mut stats, &ex)?;
+    Ok(stats)
+}
+
+/// Sorts the rows into bags, applies `max_per_pair` and `min_bag`, and writes the dataset
+/// directory. Shared by `dataset` and `import`.
+pub fn finish(
+    mut rows: Vec<Row>,
+    opts: &Options,
+    inputs: Vec<String>,
+    labels: &HashMap<String, Option<String>>,
+    stats: &mut Stats,
+    ex: &Exclusions,
+) -> Result<(), StageError> {
     // Sort by relation, entity pair, sentence.
     rows.sort_by_key(order_key);
     // At most max_per_pair sentences per (relation, head, tail) bag.
@@ -228,14 +249,15 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
         *stats.relation_histogram.entry(r.relation.clone()).or_default() += 1;
     }
     stats.relations = stats.relation_histogram.len() as u64;
-    write::write_all(opts, &kept, &labels, &mut stats, &ex)?;
-    Ok(stats)
+    write::write_all(opts, inputs, &kept, labels, stats, ex)
 }
 
-/// The dataset order: relation, head, tail (numerically), then sentence and spans.
-fn order_key(r: &Row) -> (u64, u64, u64, i64, u32, u32, u32) {
+/// The dataset order: relation (P-ids numerically, other names after them), head, tail
+/// (numerically), then sentence and spans.
+fn order_key(r: &Row) -> (u64, String, u64, u64, i64, u32, u32, u32) {
     (
         pid_num(&r.relation),
+        r.relation.clone(),
         qnum(&r.head.qid),
         qnum(&r.tail.qid),
         r.sentence.page_id,

@@ -123,18 +123,12 @@ fn sha256(path: &Path) -> Result<String, StageError> {
 
 pub fn write_all(
     opts: &Options,
+    inputs: Vec<String>,
     rows: &[Row],
     labels: &HashMap<String, Option<String>>,
     stats: &mut Stats,
     ex: &Exclusions,
 ) -> Result<(), StageError> {
-    let inputs: Vec<String> = opts
-        .link
-        .iter()
-        .map(|p| p.display().to_string())
-        .chain(opts.sentences.iter().map(|p| p.display().to_string()))
-        .chain(std::iter::once(opts.wikidata.display().to_string()))
-        .collect();
     let prov = Provenance::new(concat!("wikirel-pipeline ", env!("CARGO_PKG_VERSION")), "dataset")
         .with_inputs(inputs.clone())
         .setting("min_bag", opts.min_bag)

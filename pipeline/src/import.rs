@@ -1,0 +1,189 @@
+//! `pipeline import`: FewRel JSON or OpenNRE/Wiki80 JSON lines -> the dataset layout
+//! (sentences.parquet, relations.parquet, pairs.parquet, manifest.json), so users can
+//! pre-train on their own distantly supervised data and tests get a CPU-sized corpus.
+//!
+//! Text is the tokens joined by single spaces (char offsets refer to that). FewRel mention
+//! positions are lists of token indices and may be non-contiguous: the first mention's first
+//! to last index is taken. OpenNRE relation names ("place served by transport hub") become
+//! P-ids through the bundled pid2name.json when the name is known, else stay names.
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::dataset::{self, End, Row};
+use crate::error::StageError;
+use crate::records::{MentionRecord, SentenceRecord};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// `{"P-id": [{"tokens", "h": [name, qid, [[token indices]]], "t": ...}]}`
+    Fewrel,
+    /// One `{"token", "h": {"name", "id", "pos": [start, end)}, "t", "relation"}` per line.
+    Opennre,
+}
+
+struct Instance {
+    relation: String,
+    tokens: Vec<String>,
+    /// (name, qid, token_start, token_end)
+    head: (String, String, u32, u32),
+    tail: (String, String, u32, u32),
+}
+
+fn bad(path: &Path, at: &str, msg: &str) -> StageError {
+    StageError::Invalid { path: path.to_path_buf(), msg: format!("{at}: {msg}") }
+}
+
+fn fewrel_entity(v: &Value, n_tokens: usize) -> Option<(String, String, u32, u32)> {
+    let name = v.get(0)?.as_str()?.to_string();
+    let qid = v.get(1)?.as_str()?.to_string();
+    let first: Vec<u64> = v.get(2)?.get(0)?.as_array()?.iter().filter_map(Value::as_u64).collect();
+    let (a, b) = (*first.iter().min()?, *first.iter().max()? + 1);
+    (b as usize <= n_tokens).then_some((name, qid, a as u32, b as u32))
+}
+
+fn opennre_entity(v: &Value, n_tokens: usize) -> Option<(String, String, u32, u32)> {
+    let name = v.get("name")?.as_str()?.to_string();
+    let qid = v.get("id").and_then(Value::as_str).unwrap_or("").to_string();
+    let pos = v.get("pos")?.as_array()?;
+    let (a, b) = (pos.first()?.as_u64()?, pos.get(1)?.as_u64()?);
+    (a < b && b as usize <= n_tokens).then_some((name, qid, a as u32, b as u32))
+}
+
+fn tokens_of(v: &Value, key: &str) -> Option<Vec<String>> {
+    Some(v.get(key)?.as_array()?.iter().filter_map(|t| t.as_str().map(str::to_string)).collect())
+}
+
+fn read(
+    path: &Path,
+    format: Format,
+    names: &HashMap<String, String>,
+) -> Result<Vec<Instance>, StageError> {
+    let text = std::fs::read_to_string(path).map_err(|e| StageError::io(path, e))?;
+    let mut out = Vec::new();
+    match format {
+        Format::Fewrel => {
+            let v: Value =
+                serde_json::from_str(&text).map_err(|e| bad(path, "JSON", &e.to_string()))?;
+            let map = v.as_object().ok_or_else(|| bad(path, "top level", "expected an object"))?;
+            for (rel, list) in map {
+                for (i, x) in list.as_array().into_iter().flatten().enumerate() {
+                    let at = format!("{rel}[{i}]");
+                    let tokens =
+                        tokens_of(x, "tokens").ok_or_else(|| bad(path, &at, "no tokens"))?;
+                    let n = tokens.len();
+                    let head = x.get("h").and_then(|h| fewrel_entity(h, n));
+                    let tail = x.get("t").and_then(|t| fewrel_entity(t, n));
+                    let (Some(head), Some(tail)) = (head, tail) else {
+                        return Err(bad(path, &at, "malformed h/t"));
+                    };
+                    out.push(Instance { relation: rel.clone(), tokens, head, tail });
+                }
+            }
+        }
+        Format::Opennre => {
+            for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+                let at = format!("line {}", i + 1);
+                let x: Value =
+                    serde_json::from_str(line).map_err(|e| bad(path, &at, &e.to_string()))?;
+                let tokens =
+                    tokens_of(&x, "token").ok_or_else(|| bad(path, &at, "no token list"))?;
+                let n = tokens.len();
+                let head = x.get("h").and_then(|h| opennre_entity(h, n));
+                let tail = x.get("t").and_then(|t| opennre_entity(t, n));
+                let (Some(head), Some(tail)) = (head, tail) else {
+                    return Err(bad(path, &at, "malformed h/t"));
+                };
+                let name = x.get("relation").and_then(Value::as_str).unwrap_or("NA");
+                let relation = names.get(name).cloned().unwrap_or_else(|| name.to_string());
+                out.push(Instance { relation, tokens, head, tail });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Char offsets of each token in `tokens.join(" ")`.
+fn offsets(tokens: &[String]) -> (Vec<u32>, Vec<u32>) {
+    let (mut starts, mut ends, mut at) = (Vec::new(), Vec::new(), 0u32);
+    for t in tokens {
+        starts.push(at);
+        at += t.chars().count() as u32;
+        ends.push(at);
+        at += 1;
+    }
+    (starts, ends)
+}
+
+pub fn run(
+    format: Format,
+    files: &[PathBuf],
+    out: &Path,
+    opts_min_bag: usize,
+) -> Result<dataset::Stats, StageError> {
+    std::fs::create_dir_all(out).map_err(|e| StageError::io(out, e))?;
+    let bundled: HashMap<String, Vec<String>> =
+        serde_json::from_str(include_str!("../data/pid2name.json")).unwrap_or_default();
+    let by_name: HashMap<String, String> =
+        bundled.iter().filter_map(|(p, v)| Some((v.first()?.clone(), p.clone()))).collect();
+    let labels: HashMap<String, Option<String>> =
+        bundled.iter().map(|(p, v)| (p.clone(), v.first().cloned())).collect();
+    let mut rows = Vec::new();
+    let mut stats = dataset::Stats::default();
+    for (f, file) in files.iter().enumerate() {
+        for (i, x) in read(file, format, &by_name)?.into_iter().enumerate() {
+            stats.sentences_read += 1;
+            let (starts, ends) = offsets(&x.tokens);
+            let end = |e: &(String, String, u32, u32)| End {
+                qid: e.1.clone(),
+                name: e.0.clone(),
+                ty: "UNK".into(),
+                char_start: starts[e.2 as usize],
+                char_end: ends[e.3 as usize - 1],
+                token_start: e.2,
+                token_end: e.3,
+            };
+            let (head, tail) = (end(&x.head), end(&x.tail));
+            let mention = |e: &End| MentionRecord {
+                page_id: f as i64,
+                sentence_index: i as u32,
+                qid: e.qid.clone(),
+                surface: e.name.clone(),
+                source: "import".into(),
+                entity_type: e.ty.clone(),
+                char_start: e.char_start,
+                char_end: e.char_end,
+                token_start: e.token_start,
+                token_end: e.token_end,
+            };
+            let mentions = Arc::new(vec![mention(&head), mention(&tail)]);
+            let sentence = Arc::new(SentenceRecord {
+                page_id: f as i64,
+                sentence_index: i as u32,
+                text: x.tokens.join(" "),
+                tokens: x.tokens,
+                token_starts: starts.clone(),
+                token_ends: ends.clone(),
+                anchors: Vec::new(),
+            });
+            rows.push(Row {
+                relation: x.relation,
+                head,
+                tail,
+                sentence,
+                mentions,
+                revision_id: -1,
+                dump: file.display().to_string(),
+            });
+        }
+    }
+    stats.rows_before_filters = rows.len() as u64;
+    let mut opts = dataset::Options::new(&[], files, Path::new(""), out);
+    opts.min_bag = opts_min_bag;
+    opts.max_per_pair = usize::MAX;
+    let inputs = files.iter().map(|p| p.display().to_string()).collect();
+    dataset::finish(rows, &opts, inputs, &labels, &mut stats, &Default::default())?;
+    Ok(stats)
+}
