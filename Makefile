@@ -69,10 +69,16 @@ bench-ner: ## the mention detector vs spaCy en_core_web_sm on the real 206-page 
 	$(CARGO) build --release -p pipeline
 	./bench/bench-ner.sh
 
-cuda: ## release trainer with CUDA kept linked (for a GPU machine)
+# A separate target dir: the CUDA build links another LIBTORCH, so sharing target/ would make
+# CPU and CUDA builds rebuild torch-sys in turn. The stripped binary is what travels to a GPU
+# machine (run it there with LD_LIBRARY_PATH set to torch/lib).
+CUDA_TARGET := target/cuda
+
+cuda: ## release trainer with CUDA kept linked (for a GPU machine): target/cuda/trainer-cuda
 	@./scripts/install-torch.sh
-	LIBTORCH=$(CURDIR)/.libtorch-full $(CARGO) build --release -p trainer --features cuda
-	@readelf -d target/release/trainer | grep -q 'libtorch_cuda.so' && echo "target/release/trainer links libtorch_cuda.so"
+	LIBTORCH=$(CURDIR)/.libtorch-full $(CARGO) build --release -p trainer --features cuda --target-dir $(CUDA_TARGET)
+	objcopy --strip-debug $(CUDA_TARGET)/release/trainer $(CUDA_TARGET)/trainer-cuda
+	@readelf -d $(CUDA_TARGET)/trainer-cuda | grep -q 'libtorch_cuda.so' && echo "$(CUDA_TARGET)/trainer-cuda links libtorch_cuda.so ($$(du -h $(CUDA_TARGET)/trainer-cuda | cut -f1))"
 
 clean: ## remove build outputs (keeps the torch cache and artifacts)
 	$(CARGO) clean

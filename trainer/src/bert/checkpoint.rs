@@ -96,7 +96,11 @@ pub fn save(
         .variables()
         .into_iter()
         .filter(|(name, _)| !heads.iter().any(|(h, _)| h == name))
-        .map(|(name, t)| (format!("bert.{name}"), t.to_device(Device::Cpu).contiguous()))
+        .map(|(name, t)| {
+            // Encoder tensors get BertForPreTraining's `bert.` prefix; heads keep their names.
+            let name = if name.starts_with("cls.") { name } else { format!("bert.{name}") };
+            (name, t.to_device(Device::Cpu).contiguous())
+        })
         .collect();
     named.extend(heads.iter().map(|(n, t)| (n.clone(), t.to_device(Device::Cpu).contiguous())));
     named.sort_by(|a, b| a.0.cmp(&b.0));

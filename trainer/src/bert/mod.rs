@@ -1,6 +1,7 @@
 //! BERT on libtorch: configuration, model, checkpoint I/O.
 pub mod checkpoint;
 pub mod config;
+pub mod mlm;
 pub mod model;
 
 pub use checkpoint::{load, save, LoadedBert};

@@ -4,3 +4,4 @@
 pub mod input;
 pub mod loss;
 pub mod masking;
+pub mod sampler;
