@@ -52,7 +52,7 @@ dataset: venv ## build the relation dataset from the bundled sample dumps into a
 	@echo "Dataset: artifacts/dataset/ (card: artifacts/dataset/README.md). See the relation bags with DuckDB:"
 	@echo "  $(VPY) scripts/show_bags.py artifacts/dataset"
 
-pretrain: torch model ## CP pre-training of MiniLM on artifacts/dataset
+pretrain: ## CP pre-training of MiniLM on artifacts/dataset (not built yet)
 	@echo "make pretrain: the pre-training stage is not built yet; see the open issues" >&2; exit 2
 
 bench: bench-wikidata bench-wikipedia bench-ner ## every benchmark (ratios against baselines timed in the same run)

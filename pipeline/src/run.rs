@@ -95,6 +95,15 @@ pub fn load(path: &Path) -> Result<Config, StageError> {
     let text = std::fs::read_to_string(path).map_err(|e| StageError::io(path, e))?;
     let mut c: Config = toml::from_str(&text)
         .map_err(|e| StageError::Invalid { path: path.to_path_buf(), msg: e.to_string() })?;
+    if !matches!(c.wikipedia.contexts.as_str(), "paragraphs" | "paragraphs+lists") {
+        return Err(StageError::Invalid {
+            path: path.to_path_buf(),
+            msg: format!(
+                "wikipedia.contexts = {:?}: expected \"paragraphs\" or \"paragraphs+lists\"",
+                c.wikipedia.contexts
+            ),
+        });
+    }
     let base = path.parent().unwrap_or(Path::new("."));
     let fix = |p: &mut PathBuf| {
         if p.is_relative() {

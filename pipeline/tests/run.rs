@@ -50,3 +50,16 @@ fn second_run_skips_and_changes_rerun_downstream() {
         ]
     );
 }
+
+#[test]
+fn an_unknown_contexts_value_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("bad.toml");
+    std::fs::write(
+        &p,
+        "out = \"o\"\n[wikidata]\ninput = \"w\"\n[wikipedia]\ninput = \"x\"\ncontexts = \"paragraphs + lists\"\n",
+    )
+    .unwrap();
+    let err = pipeline::run::load(&p).unwrap_err().to_string();
+    assert!(err.contains("bad.toml") && err.contains("paragraphs + lists"), "{err}");
+}

@@ -111,8 +111,14 @@ fn pid_num(p: &str) -> u64 {
     p.get(1..).and_then(|n| n.parse().ok()).unwrap_or(u64::MAX)
 }
 
-fn qnum(q: &str) -> u64 {
-    q.get(1..).and_then(|n| n.parse().ok()).unwrap_or(u64::MAX)
+/// The number of an item id ("Q42" -> 42); anything else (a property's "P17") has none.
+fn qnum(q: &str) -> Option<u64> {
+    q.strip_prefix('Q').and_then(|n| n.parse().ok())
+}
+
+/// Sort key of an item id: its number, ids that are not items last.
+fn qkey(q: &str) -> u64 {
+    qnum(q).unwrap_or(u64::MAX)
 }
 
 pub fn run(opts: &Options) -> Result<Stats, StageError> {
@@ -134,7 +140,10 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
     // Claims as (head, tail) -> properties.
     let mut claims: HashMap<(u64, u64), Vec<String>> = HashMap::new();
     for (h, p, t) in records::claims(&opts.wikidata.join("claims.parquet"))? {
-        let props = claims.entry((qnum(&h), qnum(&t))).or_default();
+        // Only item-to-item claims: a property page's claims (P17 P1629 Q6256) must not be
+        // read as claims of the item with the same number.
+        let (Some(h), Some(t)) = (qnum(&h), qnum(&t)) else { continue };
+        let props = claims.entry((h, t)).or_default();
         if !props.contains(&p) {
             props.push(p);
         }
@@ -197,7 +206,9 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
                 .into(),
         });
     }
-    stats.rows_before_filters = rows.len() as u64 + stats.rows_dropped_excluded_pair_or_tokens;
+    stats.rows_before_filters = rows.len() as u64
+        + stats.rows_dropped_excluded_pair_or_tokens
+        + stats.rows_dropped_excluded_relation;
 
     let inputs: Vec<String> = opts
         .link
@@ -258,8 +269,8 @@ fn order_key(r: &Row) -> (u64, String, u64, u64, i64, u32, u32, u32) {
     (
         pid_num(&r.relation),
         r.relation.clone(),
-        qnum(&r.head.qid),
-        qnum(&r.tail.qid),
+        qkey(&r.head.qid),
+        qkey(&r.tail.qid),
         r.sentence.page_id,
         r.sentence.sentence_index,
         r.head.char_start,
@@ -297,7 +308,8 @@ fn sentence_rows(
             if h.qid == t.qid {
                 continue;
             }
-            let Some(props) = claims.get(&(qnum(&h.qid), qnum(&t.qid))) else { continue };
+            let (Some(hq), Some(tq)) = (qnum(&h.qid), qnum(&t.qid)) else { continue };
+            let Some(props) = claims.get(&(hq, tq)) else { continue };
             stats.candidate_pairs += 1;
             if h.surface.to_lowercase() == t.surface.to_lowercase() {
                 stats.pairs_dropped_same_name += 1;
@@ -307,12 +319,13 @@ fn sentence_rows(
                 stats.pairs_dropped_overlap += 1;
                 continue;
             }
+            let excluded = ex.excludes(&h.qid, &t.qid, &sentence.tokens);
             for p in props {
                 if excluded_relations.contains(p) {
                     stats.rows_dropped_excluded_relation += 1;
                     continue;
                 }
-                if ex.excludes(&h.qid, &t.qid, &sentence.tokens) {
+                if excluded {
                     stats.rows_dropped_excluded_pair_or_tokens += 1;
                     continue;
                 }
@@ -351,4 +364,18 @@ pub fn summary(s: &Stats, out: &Path) -> String {
         top.join(", "),
         out.display()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_item_ids_are_claim_ends() {
+        // A property page's claim (P17 P1629 Q6256) must not become one of item Q17.
+        assert_eq!(qnum("Q17"), Some(17));
+        assert_eq!(qnum("P17"), None);
+        assert_eq!(qnum("L5"), None);
+        assert!(qkey("P17") > qkey("Q99999999"));
+    }
 }

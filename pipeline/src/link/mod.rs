@@ -298,7 +298,7 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
             });
         }
     }
-    let (kb, names) = load_kb(&opts.wikidata, &opts.link)?;
+    let (mut kb, names) = load_kb(&opts.wikidata, &opts.link)?;
     stats.names_indexed = names.name_count() as u64;
     let mut redirects = HashMap::new();
     let mut titles: HashMap<i64, String> = HashMap::new();
@@ -315,7 +315,7 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
         let len = page_order.len();
         page_order[i * len / n..(i + 1) * len / n].iter().copied().collect()
     });
-    let resolver = TitleResolver::new(redirects, kb.by_title.clone());
+    let resolver = TitleResolver::new(redirects, std::mem::take(&mut kb.by_title));
 
     // Pass 1: the anchor prior (surface text -> linked item counts) over the whole input.
     let mut prior = linker::PriorBuilder::new();

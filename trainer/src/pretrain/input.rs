@@ -21,7 +21,8 @@ pub enum Truncation {
 pub struct Marked {
     pub ids: Vec<i64>,
     /// Positions of the head-start (`[unused0]`) and tail-start (`[unused2]`) markers; `None`
-    /// when prefix truncation cut a marker away.
+    /// when truncation cut a marker away (prefix truncation, or a window too short for two
+    /// entities that far apart).
     pub head_start: Option<usize>,
     pub tail_start: Option<usize>,
 }
