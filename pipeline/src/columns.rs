@@ -2,9 +2,9 @@
 //! are non-nullable, as `schemas` declares them).
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, ListArray, ListBuilder, StringArray, StringBuilder, UInt32Array};
+use arrow::array::{ArrayRef, ListArray, ListBuilder, PrimitiveArray, StringArray, StringBuilder};
 use arrow::buffer::OffsetBuffer;
-use arrow::datatypes::{DataType, Field, FieldRef, Fields, Schema};
+use arrow::datatypes::{ArrowPrimitiveType, DataType, Field, FieldRef, Fields, Schema, UInt32Type};
 
 pub fn strings<S: AsRef<str>>(values: &[S]) -> ArrayRef {
     Arc::new(StringArray::from_iter_values(values.iter().map(AsRef::as_ref)))
@@ -26,16 +26,21 @@ pub fn string_lists(values: &[Vec<String>]) -> ArrayRef {
     Arc::new(b.finish())
 }
 
-/// `list<uint32>` (non-nullable items) from row vectors.
-pub fn u32_lists(values: &[Vec<u32>]) -> ArrayRef {
+/// `list<T>` (non-nullable items) of a primitive type from row vectors.
+pub fn primitive_lists<T: ArrowPrimitiveType>(values: &[Vec<T::Native>]) -> ArrayRef {
     let offsets = offsets(values.iter().map(Vec::len));
-    let flat: Vec<u32> = values.iter().flatten().copied().collect();
+    let flat = PrimitiveArray::<T>::from_iter_values(values.iter().flatten().copied());
     Arc::new(ListArray::new(
-        Arc::new(Field::new_list_field(DataType::UInt32, false)),
+        Arc::new(Field::new_list_field(T::DATA_TYPE, false)),
         offsets,
-        Arc::new(UInt32Array::from(flat)),
+        Arc::new(flat),
         None,
     ))
+}
+
+/// `list<uint32>` (non-nullable items) from row vectors.
+pub fn u32_lists(values: &[Vec<u32>]) -> ArrayRef {
+    primitive_lists::<UInt32Type>(values)
 }
 
 /// List offsets for rows of the given lengths.

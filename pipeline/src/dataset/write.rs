@@ -6,12 +6,14 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Int64Array, ListArray, RecordBatch, StructArray, UInt32Array};
-use arrow::datatypes::{DataType, Fields};
+use arrow::datatypes::{DataType, Fields, Int64Type};
 use sha2::{Digest, Sha256};
 
 use super::exclude::Exclusions;
 use super::{End, Options, Row, Stats};
-use crate::columns::{list_struct_fields, offsets, opt_strings, string_lists, strings};
+use crate::columns::{
+    list_struct_fields, offsets, opt_strings, primitive_lists, string_lists, strings,
+};
 use crate::error::StageError;
 use schemas::tables::{PAIRS, RELATIONS, RELATION_INSTANCES};
 use schemas::{ParquetSink, Provenance, SinkOptions};
@@ -200,12 +202,6 @@ pub fn write_all(
             set.into_iter().take(MAX_NEGATIVES).map(|j| j as i64).collect()
         })
         .collect();
-    let neg_values: Vec<i64> = negatives.iter().flatten().copied().collect();
-    let (neg_item, _) =
-        match PAIRS.schema().field_with_name("negatives").map(|f| f.data_type().clone()) {
-            Ok(DataType::List(item)) => (item, ()),
-            _ => unreachable!("negatives is a list"),
-        };
     let mut psink = ParquetSink::create(
         &opts.out.join("pairs.parquet"),
         PAIRS,
@@ -221,12 +217,7 @@ pub fn write_all(
             strings(&bag_list.iter().map(|b| b.2.as_str()).collect::<Vec<_>>()),
             Arc::new(Int64Array::from_iter_values(bag_list.iter().map(|b| b.3))),
             Arc::new(Int64Array::from_iter_values(bag_list.iter().map(|b| b.4))),
-            Arc::new(ListArray::try_new(
-                neg_item,
-                offsets(negatives.iter().map(Vec::len)),
-                Arc::new(Int64Array::from(neg_values)),
-                None,
-            )?),
+            primitive_lists::<Int64Type>(&negatives),
         ],
     )?)?;
     stats.pairs = bag_list.len() as u64;
