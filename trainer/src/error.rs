@@ -17,6 +17,10 @@ pub enum TrainerError {
     Encode(String),
     #[error("device {0:?}: {1}")]
     Device(String, String),
+    #[error("{}: {msg}", path.display())]
+    Data { path: PathBuf, msg: String },
+    #[error(transparent)]
+    Schema(#[from] schemas::SchemaError),
     #[error(transparent)]
     Torch(#[from] tch::TchError),
 }

@@ -6,6 +6,7 @@ pub mod embed;
 pub mod error;
 pub mod optim;
 pub mod pretrain;
+pub mod run_dir;
 pub mod tokenize;
 
 pub use error::TrainerError;

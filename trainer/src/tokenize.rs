@@ -87,6 +87,11 @@ impl WordPieces {
         self.sep_id
     }
 
+    /// Vocabulary size including added tokens.
+    pub fn vocab_size(&self) -> usize {
+        self.inner.get_vocab_size(true)
+    }
+
     /// Id of a vocabulary token such as `[unused0]`.
     pub fn token_id(&self, token: &str) -> Option<i64> {
         self.inner.token_to_id(token).map(i64::from)

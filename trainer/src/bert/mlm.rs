@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use tch::{nn, Kind, Tensor};
 
 use super::config::BertConfig;
+use super::model::{activation, linear_in, norm_fp32};
 use crate::error::TrainerError;
 
 /// Prefix of the head's variables, in the VarStore and in saved checkpoints.
@@ -67,13 +68,24 @@ impl MlmHead {
     /// Vocabulary logits [batch, seq, vocab] from last-layer states, with the decoder tied to
     /// `word_embeddings` [vocab, hidden].
     pub fn forward(&self, hidden: &Tensor, word_embeddings: &Tensor) -> Tensor {
-        let x = hidden.apply(&self.dense);
-        let x = match self.act.as_str() {
-            "gelu" => x.gelu("none"),
-            "gelu_new" | "gelu_pytorch_tanh" => x.gelu("tanh"),
-            _ => x.relu(),
+        self.forward_in(hidden, word_embeddings, None)
+    }
+
+    /// [`forward`](Self::forward) with matrix products in `autocast` precision; the logits
+    /// come back in fp32.
+    pub fn forward_in(
+        &self,
+        hidden: &Tensor,
+        word_embeddings: &Tensor,
+        autocast: Option<Kind>,
+    ) -> Tensor {
+        let x = activation(&self.act, &linear_in(hidden, &self.dense, autocast));
+        let x = norm_fp32(&x, &self.norm);
+        let logits = match autocast {
+            None => x.matmul(&word_embeddings.transpose(0, 1)),
+            Some(k) => x.to_kind(k).matmul(&word_embeddings.to_kind(k).transpose(0, 1)),
         };
-        x.apply(&self.norm).matmul(&word_embeddings.transpose(0, 1)) + &self.bias
+        logits.to_kind(Kind::Float) + &self.bias
     }
 }
 

@@ -29,7 +29,21 @@ fn layer_norm(p: nn::Path, config: &BertConfig) -> nn::LayerNorm {
     nn::layer_norm(p, vec![config.hidden_size], cfg)
 }
 
-fn activation(name: &str, x: &Tensor) -> Tensor {
+/// A linear layer, computed in `autocast` precision when set (weights cast on the fly, so the
+/// master weights and their gradients stay fp32, as torch.autocast does).
+pub(crate) fn linear_in(x: &Tensor, l: &nn::Linear, autocast: Option<Kind>) -> Tensor {
+    match autocast {
+        None => x.apply(l),
+        Some(k) => x.to_kind(k).linear(&l.ws.to_kind(k), l.bs.as_ref().map(|b| b.to_kind(k))),
+    }
+}
+
+/// LayerNorm always in fp32 (autocast runs normalisations in full precision).
+pub(crate) fn norm_fp32(x: &Tensor, n: &nn::LayerNorm) -> Tensor {
+    x.to_kind(Kind::Float).apply(n)
+}
+
+pub(crate) fn activation(name: &str, x: &Tensor) -> Tensor {
     match name {
         "gelu" => x.gelu("none"),
         "gelu_new" | "gelu_pytorch_tanh" => x.gelu("tanh"),
@@ -117,12 +131,12 @@ impl Layer {
     }
 
     /// `x`: [batch, seq, hidden]; `bias`: additive attention bias [batch, 1, 1, seq].
-    fn forward(&self, x: &Tensor, bias: &Tensor, train: bool) -> Tensor {
+    fn forward(&self, x: &Tensor, bias: &Tensor, train: bool, ac: Option<Kind>) -> Tensor {
         let (b, s, h) = x.size3().expect("hidden states are [batch, seq, hidden]");
         let split = |t: Tensor| t.view([b, s, self.heads, self.head_dim]).transpose(1, 2);
-        let q = split(x.apply(&self.query));
-        let k = split(x.apply(&self.key));
-        let v = split(x.apply(&self.value));
+        let q = split(linear_in(x, &self.query, ac));
+        let k = split(linear_in(x, &self.key, ac));
+        let v = split(linear_in(x, &self.value, ac));
         let dropout = if train { self.attn_dropout } else { 0.0 };
         let ctx = Tensor::scaled_dot_product_attention(
             &q,
@@ -135,10 +149,15 @@ impl Layer {
             false,
         );
         let ctx = ctx.transpose(1, 2).contiguous().view([b, s, h]);
-        let attn = (ctx.apply(&self.attn_out).dropout(self.hidden_dropout, train) + x)
-            .apply(&self.attn_norm);
-        let inter = activation(&self.act, &attn.apply(&self.intermediate));
-        (inter.apply(&self.output).dropout(self.hidden_dropout, train) + attn).apply(&self.out_norm)
+        let attn = norm_fp32(
+            &(linear_in(&ctx, &self.attn_out, ac).dropout(self.hidden_dropout, train) + x),
+            &self.attn_norm,
+        );
+        let inter = activation(&self.act, &linear_in(&attn, &self.intermediate, ac));
+        norm_fp32(
+            &(linear_in(&inter, &self.output, ac).dropout(self.hidden_dropout, train) + attn),
+            &self.out_norm,
+        )
     }
 }
 
@@ -150,6 +169,8 @@ pub struct BertModel {
     layers: Vec<Layer>,
     pooler: Option<nn::Linear>,
     config: BertConfig,
+    /// Reduced precision for matrix products (bf16 on CUDA); `None`: fp32 throughout.
+    autocast: Option<Kind>,
 }
 
 /// One padded batch of word-piece ids on the model's device.
@@ -184,7 +205,17 @@ impl BertModel {
         let pooler = with_pooler.then(|| {
             linear(p / "pooler" / "dense", config.hidden_size, config.hidden_size, config)
         });
-        BertModel { embeddings, layers, pooler, config: config.clone() }
+        BertModel { embeddings, layers, pooler, config: config.clone(), autocast: None }
+    }
+
+    /// Runs matrix products in `kind` (e.g. `Kind::BFloat16`) with fp32 master weights,
+    /// LayerNorms and outputs; `None` switches back to fp32.
+    pub fn set_autocast(&mut self, kind: Option<Kind>) {
+        self.autocast = kind;
+    }
+
+    pub fn autocast(&self) -> Option<Kind> {
+        self.autocast
     }
 
     pub fn config(&self) -> &BertConfig {
@@ -203,7 +234,7 @@ impl BertModel {
         let bias = (1.0 - mask) * f64::from(f32::MIN);
         let mut x = self.embeddings.forward(&batch.input_ids, &batch.token_type_ids, train);
         for layer in &self.layers {
-            x = layer.forward(&x, &bias, train);
+            x = layer.forward(&x, &bias, train, self.autocast);
         }
         x
     }

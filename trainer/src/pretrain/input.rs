@@ -48,7 +48,145 @@ impl Markers {
 /// Token span `[start, end)` of an entity in the sentence's word tokens.
 pub type TokenSpan = (usize, usize);
 
-/// Encodes `tokens` with markers around `head` and `tail` (spans must not overlap).
+/// A sentence's word pieces with both entities inside their markers, before blanking and
+/// truncation: what the piece cache stores, so that blanking (drawn per epoch or per
+/// sentence) and truncation need no second tokenisation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Body {
+    pub ids: Vec<i64>,
+    /// `[start, end)` of `[unused0] head [unused1]` in `ids`.
+    pub head: (usize, usize),
+    /// `[start, end)` of `[unused2] tail [unused3]` in `ids`.
+    pub tail: (usize, usize),
+}
+
+/// Word pieces of `tokens` with markers around `head` and `tail` (spans must not overlap).
+pub fn body(
+    tok: &WordPieces,
+    markers: &Markers,
+    tokens: &[String],
+    head: TokenSpan,
+    tail: TokenSpan,
+) -> Result<Body, TrainerError> {
+    if head.0 >= head.1 || tail.0 >= tail.1 || head.1 > tokens.len() || tail.1 > tokens.len() {
+        return Err(TrainerError::Encode(format!("bad spans {head:?} {tail:?}")));
+    }
+    if head.0 < tail.1 && tail.0 < head.1 {
+        return Err(TrainerError::Encode(format!("overlapping spans {head:?} {tail:?}")));
+    }
+    let m = markers.ids;
+    let mut ids: Vec<i64> = Vec::with_capacity(tokens.len() * 2);
+    let (mut h, mut t) = ((0, 0), (0, 0));
+    let mut i = 0;
+    while i < tokens.len() {
+        if i == head.0 || i == tail.0 {
+            let is_head = i == head.0;
+            let (span, open, close) = if is_head { (head, m[0], m[1]) } else { (tail, m[2], m[3]) };
+            let start = ids.len();
+            ids.push(open);
+            for w in &tokens[span.0..span.1] {
+                ids.extend(tok.pieces(w)?);
+            }
+            ids.push(close);
+            if is_head {
+                h = (start, ids.len());
+            } else {
+                t = (start, ids.len());
+            }
+            i = span.1;
+            continue;
+        }
+        ids.extend(tok.pieces(&tokens[i])?);
+        i += 1;
+    }
+    Ok(Body { ids, head: h, tail: t })
+}
+
+/// Blanks the chosen mentions (`[unused4]` / `[unused5]` inside the markers), truncates to
+/// `max_len` and adds `[CLS]` / `[SEP]`.
+pub fn finish(
+    tok: &WordPieces,
+    markers: &Markers,
+    body: &Body,
+    blank_head: bool,
+    blank_tail: bool,
+    max_len: usize,
+    truncation: Truncation,
+) -> Marked {
+    finish_ids(tok.cls_id(), tok.sep_id(), markers, body, blank_head, blank_tail, max_len, truncation)
+}
+
+/// [`finish`] with explicit `[CLS]`/`[SEP]` ids.
+#[allow(clippy::too_many_arguments)]
+pub fn finish_ids(
+    cls: i64,
+    sep: i64,
+    markers: &Markers,
+    body: &Body,
+    blank_head: bool,
+    blank_tail: bool,
+    max_len: usize,
+    truncation: Truncation,
+) -> Marked {
+    let m = markers.ids;
+    // Rebuild the body with blanked mentions, tracking the marker spans.
+    let mut ids = Vec::with_capacity(body.ids.len());
+    let (mut hs, mut ts, mut he, mut te) = (0, 0, 0, 0);
+    let mut i = 0;
+    while i < body.ids.len() {
+        let span = if i == body.head.0 {
+            Some((body.head, blank_head, m[4], true))
+        } else if i == body.tail.0 {
+            Some((body.tail, blank_tail, m[5], false))
+        } else {
+            None
+        };
+        let Some((span, blanked, blank, is_head)) = span else {
+            ids.push(body.ids[i]);
+            i += 1;
+            continue;
+        };
+        let start = ids.len();
+        if blanked {
+            ids.extend_from_slice(&[body.ids[span.0], blank, body.ids[span.1 - 1]]);
+        } else {
+            ids.extend_from_slice(&body.ids[span.0..span.1]);
+        }
+        if is_head {
+            (hs, he) = (start, ids.len());
+        } else {
+            (ts, te) = (start, ids.len());
+        }
+        i = span.1;
+    }
+    let room = max_len.max(4) - 2;
+    let (from, to) = if ids.len() <= room {
+        (0, ids.len())
+    } else {
+        match truncation {
+            Truncation::Prefix => (0, room),
+            Truncation::Window => {
+                let (lo, hi) = (hs.min(ts), he.max(te));
+                if hi - lo >= room {
+                    (lo, lo + room) // entities too far apart: keep the first one whole
+                } else {
+                    let slack = room - (hi - lo);
+                    let from = lo.saturating_sub(slack / 2).min(ids.len() - room);
+                    (from, from + room)
+                }
+            }
+        }
+    };
+    let mut out = Vec::with_capacity(to - from + 2);
+    out.push(cls);
+    out.extend_from_slice(&ids[from..to]);
+    out.push(sep);
+    let pos = |p: usize| (from..to).contains(&p).then(|| p - from + 1);
+    Marked { ids: out, head_start: pos(hs), tail_start: pos(ts) }
+}
+
+/// Encodes `tokens` with markers around `head` and `tail` (spans must not overlap):
+/// [`body`] then [`finish`].
 #[allow(clippy::too_many_arguments)]
 pub fn encode(
     tok: &WordPieces,
@@ -61,67 +199,6 @@ pub fn encode(
     max_len: usize,
     truncation: Truncation,
 ) -> Result<Marked, TrainerError> {
-    if head.0 >= head.1 || tail.0 >= tail.1 || head.1 > tokens.len() || tail.1 > tokens.len() {
-        return Err(TrainerError::Encode(format!("bad spans {head:?} {tail:?}")));
-    }
-    if head.0 < tail.1 && tail.0 < head.1 {
-        return Err(TrainerError::Encode(format!("overlapping spans {head:?} {tail:?}")));
-    }
-    let m = markers.ids;
-    let mut body: Vec<i64> = Vec::with_capacity(tokens.len() * 2);
-    let (mut hs, mut ts, mut he, mut te) = (0, 0, 0, 0);
-    let mut i = 0;
-    while i < tokens.len() {
-        if i == head.0 || i == tail.0 {
-            let is_head = i == head.0;
-            let (span, open, close, blank, blanked) = if is_head {
-                (head, m[0], m[1], m[4], blank_head)
-            } else {
-                (tail, m[2], m[3], m[5], blank_tail)
-            };
-            let start = body.len();
-            body.push(open);
-            if blanked {
-                body.push(blank);
-            } else {
-                for t in &tokens[span.0..span.1] {
-                    body.extend(tok.pieces(t)?);
-                }
-            }
-            body.push(close);
-            if is_head {
-                (hs, he) = (start, body.len());
-            } else {
-                (ts, te) = (start, body.len());
-            }
-            i = span.1;
-            continue;
-        }
-        body.extend(tok.pieces(&tokens[i])?);
-        i += 1;
-    }
-    let room = max_len.max(4) - 2;
-    let (from, to) = if body.len() <= room {
-        (0, body.len())
-    } else {
-        match truncation {
-            Truncation::Prefix => (0, room),
-            Truncation::Window => {
-                let (lo, hi) = (hs.min(ts), he.max(te));
-                if hi - lo >= room {
-                    (lo, lo + room) // entities too far apart: keep the first one whole
-                } else {
-                    let slack = room - (hi - lo);
-                    let from = lo.saturating_sub(slack / 2).min(body.len() - room);
-                    (from, from + room)
-                }
-            }
-        }
-    };
-    let mut ids = Vec::with_capacity(to - from + 2);
-    ids.push(tok.cls_id());
-    ids.extend_from_slice(&body[from..to]);
-    ids.push(tok.sep_id());
-    let pos = |p: usize| (from..to).contains(&p).then(|| p - from + 1);
-    Ok(Marked { ids, head_start: pos(hs), tail_start: pos(ts) })
+    let b = body(tok, markers, tokens, head, tail)?;
+    Ok(finish(tok, markers, &b, blank_head, blank_tail, max_len, truncation))
 }

@@ -4,4 +4,9 @@
 pub mod input;
 pub mod loss;
 pub mod masking;
+pub mod batch;
+pub mod config;
 pub mod sampler;
+pub mod scopes;
+pub mod store;
+pub mod train;

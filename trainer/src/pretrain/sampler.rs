@@ -65,12 +65,14 @@ pub struct MtbPair {
 }
 
 /// The MTB pairs of one epoch: for every bag with at least two rows, one positive (two
-/// different rows) and, when it has hard negatives, one negative; then shuffled.
-pub fn mtb_epoch(bags: &[Bag], seed: u64, epoch: u64) -> Vec<MtbPair> {
+/// different rows) and, when it has hard negatives, one negative; then shuffled. Only the
+/// first `max_per_pair` rows of a bag are used (the original caps bags at 8 sentences).
+pub fn mtb_epoch(bags: &[Bag], max_per_pair: usize, seed: u64, epoch: u64) -> Vec<MtbPair> {
     let mut rng = epoch_rng(seed, epoch);
     let mut out = Vec::new();
+    let cap = max_per_pair.max(2) as i64;
     for bag in bags {
-        let n = bag.end - bag.start;
+        let n = (bag.end - bag.start).min(cap);
         if n < 2 {
             continue;
         }
@@ -81,7 +83,7 @@ pub fn mtb_epoch(bags: &[Bag], seed: u64, epoch: u64) -> Vec<MtbPair> {
             let o = &bags[other];
             if o.end > o.start {
                 let a = bag.start + rng.random_range(0..n);
-                let b = o.start + rng.random_range(0..o.end - o.start);
+                let b = o.start + rng.random_range(0..(o.end - o.start).min(cap));
                 out.push(MtbPair { a, b, positive: false });
             }
         }
@@ -123,6 +125,16 @@ mod tests {
     }
 
     #[test]
+    fn mtb_uses_at_most_max_per_pair_rows_of_a_bag() {
+        let bags = vec![Bag { start: 0, end: 100, negatives: vec![] }];
+        for epoch in 0..50 {
+            for p in mtb_epoch(&bags, 8, 1, epoch) {
+                assert!(p.a < 8 && p.b < 8, "{p:?}");
+            }
+        }
+    }
+
+    #[test]
     fn mtb_positives_share_a_bag_and_negatives_come_from_neighbours() {
         let bags = vec![
             Bag { start: 0, end: 3, negatives: vec![1] },
@@ -130,7 +142,7 @@ mod tests {
             Bag { start: 5, end: 6, negatives: vec![] },
         ];
         let bag_of = |row: i64| bags.iter().position(|b| (b.start..b.end).contains(&row)).unwrap();
-        let pairs = mtb_epoch(&bags, 7, 0);
+        let pairs = mtb_epoch(&bags, 8, 7, 0);
         assert_eq!(pairs.iter().filter(|p| p.positive).count(), 2);
         assert_eq!(pairs.iter().filter(|p| !p.positive).count(), 2, "1:1");
         for p in pairs {
