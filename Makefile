@@ -10,7 +10,7 @@ VPY := $(VENV)/bin/python
 PY_PKGS := duckdb==2.0.1 pyarrow==26.0.1
 CARGO ?= cargo
 
-.PHONY: help torch venv model build test lint dataset pretrain bench bench-wikidata bench-wikipedia bench-ner cuda clean
+.PHONY: help torch venv model build test test-ref lint dataset pretrain bench bench-wikidata bench-wikipedia bench-ner bench-train cuda clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -52,10 +52,21 @@ dataset: venv ## build the relation dataset from the bundled sample dumps into a
 	@echo "Dataset: artifacts/dataset/ (card: artifacts/dataset/README.md). See the relation bags with DuckDB:"
 	@echo "  $(VPY) scripts/show_bags.py artifacts/dataset"
 
-pretrain: ## CP pre-training of MiniLM on artifacts/dataset (not built yet)
-	@echo "make pretrain: the pre-training stage is not built yet; see the open issues" >&2; exit 2
+TRAINER := target/release/trainer
+PRETRAIN_RUN := artifacts/runs/cp-sample
 
-bench: bench-wikidata bench-wikipedia bench-ner ## every benchmark (ratios against baselines timed in the same run)
+# CP pre-training of MiniLM on the dataset `make dataset` built, as configured in
+# configs/pretrain-sample.toml. --resume makes it restartable: an interrupted run (Ctrl-C
+# saves a checkpoint) continues, a finished one is left as it is.
+pretrain: torch model ## CP pre-training of MiniLM on artifacts/dataset (a few minutes on CPU) into artifacts/runs/cp-sample
+	@test -f artifacts/dataset/sentences.parquet || { echo "make pretrain: no artifacts/dataset; run 'make dataset' first" >&2; exit 2; }
+	$(CARGO) build --release -p trainer
+	$(TRAINER) --threads $$(nproc) pretrain --data artifacts/dataset --model artifacts/models/all-MiniLM-L6-v2 \
+	  --config configs/pretrain-sample.toml --out $(PRETRAIN_RUN) --resume
+	@echo
+	@echo "Run directory: $(PRETRAIN_RUN) (metrics.jsonl, checkpoints/; the latest checkpoint is a Hugging Face BERT directory)"
+
+bench: bench-wikidata bench-wikipedia bench-ner bench-train ## every benchmark (ratios against baselines timed in the same run)
 
 bench-wikidata: ## wikidata stage vs gzip -dc and a Python json baseline on a generated 500 MB dump
 	$(CARGO) build --release -p pipeline
@@ -68,6 +79,21 @@ bench-wikipedia: ## wikipedia stage vs lbzip2 and WikiExtractor 3.1.0 on the rea
 bench-ner: ## the mention detector vs spaCy en_core_web_sm on the real 206-page dump
 	$(CARGO) build --release -p pipeline
 	./bench/bench-ner.sh
+
+bench-train: torch model ## one CP training step (MiniLM, 32 pairs) vs the same step in PyTorch + transformers
+	$(CARGO) build --release -p trainer
+	./bench/bench-train.sh
+
+# Checks against a live PyTorch + transformers (checkpoints load in transformers.BertModel and
+# give the same states). Needs torch with its CUDA wheels (~4 GB), so it is not part of
+# `make test`, which checks the same checkpoints against names and shapes recorded from
+# transformers. REF_PY: an existing Python with torch==2.11.0 + transformers==4.57.1.
+REF_VENV := artifacts/ref-venv
+REF_PY ?= $(REF_VENV)/bin/python
+test-ref: torch model ## the tests that need a live PyTorch + transformers (downloads torch unless REF_PY is given)
+	@$(REF_PY) -c "import torch, transformers" 2>/dev/null || { $(PYTHON) -m venv $(REF_VENV) && \
+	  $(REF_VENV)/bin/pip install --quiet --disable-pip-version-check torch==2.11.0 transformers==4.57.1; }
+	WIKIREL_REF_PYTHON=$(abspath $(REF_PY)) WIKIREL_REQUIRE_REF=1 $(CARGO) test -p trainer --test checkpoint_hf
 
 # A separate target dir: the CUDA build links another LIBTORCH, so sharing target/ would make
 # CPU and CUDA builds rebuild torch-sys in turn. The stripped binary is what travels to a GPU

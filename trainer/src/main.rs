@@ -46,6 +46,22 @@ enum Command {
     Info,
     /// CP or MTB pre-training on a dataset directory, into a run directory (resumable).
     Pretrain(PretrainArgs),
+    /// Time one CP training step on fixed inputs (used by `make bench-train`).
+    BenchStep {
+        #[arg(long)]
+        model: PathBuf,
+        /// JSON written by bench/cp_step_inputs.py.
+        #[arg(long)]
+        inputs: PathBuf,
+        #[arg(long, default_value_t = 10)]
+        steps: usize,
+        /// `fixed` pads every sequence to 64 (as the original code), `longest` to the batch's
+        /// longest sequence.
+        #[arg(long, default_value = "longest")]
+        pad: String,
+        #[arg(long, default_value = "cpu")]
+        device: String,
+    },
 }
 
 #[derive(clap::Args)]
@@ -197,6 +213,23 @@ fn main() -> Result<()> {
             println!("cudnn available {}", tch::Cuda::cudnn_is_available());
         }
         Command::Pretrain(args) => pretrain(args)?,
+        Command::BenchStep { model, inputs, steps, pad, device } => {
+            let device = device::parse_device(&device)?;
+            let width = match pad.as_str() {
+                "fixed" => Some(64),
+                "longest" => None,
+                other => bail!("--pad {other}: expected fixed or longest"),
+            };
+            let precision = trainer::pretrain::config::Precision::Auto;
+            let rate = trainer::pretrain::bench::cp_step(
+                &model, &inputs, steps, width, device, precision,
+            )?;
+            println!(
+                "{}",
+                serde_json::json!({"impl": "wikirel", "pad": pad, "seqs_per_s": rate,
+                                   "device": device::describe(device)})
+            );
+        }
     }
     Ok(())
 }

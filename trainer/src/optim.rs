@@ -55,18 +55,21 @@ impl AdamW {
                 if !g.defined() {
                     continue;
                 }
+                // The in-place sequence of torch.optim.AdamW (single-tensor path): few
+                // temporaries, the same arithmetic.
                 let mut p = p.shallow_clone();
                 if c.weight_decay != 0.0 && decays(name) {
                     let _ = p.g_mul_scalar_(1.0 - lr * c.weight_decay);
                 }
                 let m = self.m.entry(name.clone()).or_insert_with(|| g.zeros_like());
-                let _ = m.g_mul_scalar_(c.beta1);
-                let _ = m.g_add_(&(&g * (1.0 - c.beta1)));
+                let _ = m.lerp_(&g, 1.0 - c.beta1);
                 let v = self.v.entry(name.clone()).or_insert_with(|| g.zeros_like());
                 let _ = v.g_mul_scalar_(c.beta2);
-                let _ = v.g_add_(&(&g * &g * (1.0 - c.beta2)));
-                let denom = v.sqrt() / bc2.sqrt() + c.eps;
-                let _ = p.g_sub_(&(&*m / denom * (lr / bc1)));
+                let _ = v.addcmul_(&g, &(&g * (1.0 - c.beta2)));
+                let mut denom = v.sqrt();
+                let _ = denom.g_div_scalar_(bc2.sqrt());
+                let _ = denom.g_add_scalar_(c.eps);
+                let _ = p.addcdiv_(&(&*m * (-lr / bc1)), &denom);
             }
         });
     }
@@ -129,9 +132,9 @@ pub fn clip_grad_norm(params: &[(String, Tensor)], max_norm: f64) -> f64 {
         return 0.0;
     }
     let total = tch::no_grad(|| {
-        let sq: Vec<Tensor> =
-            grads.iter().map(|g| g.pow_tensor_scalar(2).sum(Kind::Double)).collect();
-        Tensor::stack(&sq, 0).sum(Kind::Double).sqrt().double_value(&[])
+        // As torch: the norm of the per-tensor norms.
+        let norms: Vec<Tensor> = grads.iter().map(|g| g.norm().to_kind(Kind::Double)).collect();
+        Tensor::stack(&norms, 0).norm().double_value(&[])
     });
     let coef = max_norm / (total + 1e-6);
     if coef < 1.0 {

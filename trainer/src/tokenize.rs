@@ -123,6 +123,12 @@ impl WordPieces {
 /// Pads id sequences to the longest one (padding id `pad_id`, attention mask 0 there).
 pub fn pad_batch(seqs: &[Vec<i64>], pad_id: i64, device: Device) -> Batch {
     let width = seqs.iter().map(Vec::len).max().unwrap_or(0);
+    pad_batch_to(seqs, pad_id, width, device)
+}
+
+/// Pads id sequences to `width` (at least the longest one).
+pub fn pad_batch_to(seqs: &[Vec<i64>], pad_id: i64, width: usize, device: Device) -> Batch {
+    let width = width.max(seqs.iter().map(Vec::len).max().unwrap_or(0));
     let mut ids = Vec::with_capacity(seqs.len() * width);
     let mut mask = Vec::with_capacity(seqs.len() * width);
     for s in seqs {

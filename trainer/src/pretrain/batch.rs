@@ -39,7 +39,8 @@ pub struct MicroBatch {
 
 pub(crate) fn mix(seed: u64, a: u64, b: u64) -> u64 {
     // SplitMix64 finalizer over the three inputs: distinct streams per (seed, a, b).
-    let mut z = seed ^ a.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ b.wrapping_mul(0xD1B5_4A32_D192_ED03);
+    let mut z =
+        seed ^ a.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ b.wrapping_mul(0xD1B5_4A32_D192_ED03);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
@@ -84,7 +85,11 @@ pub fn build(
         let (bh, bt) = blanking(config, row, epoch);
         let marked = if body.ids.is_empty() {
             // A row the store could not encode: [CLS] [SEP], counted as lost.
-            super::input::Marked { ids: vec![vocab.cls, vocab.sep], head_start: None, tail_start: None }
+            super::input::Marked {
+                ids: vec![vocab.cls, vocab.sep],
+                head_start: None,
+                tail_start: None,
+            }
         } else {
             finish_ids(
                 vocab.cls,
@@ -102,7 +107,8 @@ pub fn build(
         }
         let (h, t) = (marked.head_start.unwrap_or(0), marked.tail_start.unwrap_or(0));
         let mut ids = marked.ids;
-        let protected: Vec<usize> = [marked.head_start, marked.tail_start].into_iter().flatten().collect();
+        let protected: Vec<usize> =
+            [marked.head_start, marked.tail_start].into_iter().flatten().collect();
         labels.push(mask(&mut ids, &protected, &spec, rng));
         positions.extend([h as i64, t as i64]);
         seqs.push(ids);
@@ -116,7 +122,8 @@ pub fn build(
             l
         })
         .collect();
-    let mlm_labels = Tensor::from_slice(&flat).view([rows.len() as i64, width as i64]).to_device(device);
+    let mlm_labels =
+        Tensor::from_slice(&flat).view([rows.len() as i64, width as i64]).to_device(device);
     let positions = Tensor::from_slice(&positions).view([rows.len() as i64, 2]).to_device(device);
     Ok(MicroBatch { batch, positions, mlm_labels, lost_markers: lost })
 }

@@ -113,7 +113,16 @@ pub fn finish(
     max_len: usize,
     truncation: Truncation,
 ) -> Marked {
-    finish_ids(tok.cls_id(), tok.sep_id(), markers, body, blank_head, blank_tail, max_len, truncation)
+    finish_ids(
+        tok.cls_id(),
+        tok.sep_id(),
+        markers,
+        body,
+        blank_head,
+        blank_tail,
+        max_len,
+        truncation,
+    )
 }
 
 /// [`finish`] with explicit `[CLS]`/`[SEP]` ids.

@@ -19,7 +19,12 @@ pub struct Relation {
 }
 
 fn i64s(batch: &arrow::record_batch::RecordBatch, name: &str) -> Vec<i64> {
-    batch.column_by_name(name).expect("schema-checked").as_primitive::<Int64Type>().values().to_vec()
+    batch
+        .column_by_name(name)
+        .expect("schema-checked")
+        .as_primitive::<Int64Type>()
+        .values()
+        .to_vec()
 }
 
 /// Reads `dir/relations.parquet`.

@@ -60,7 +60,11 @@ fn tokenizer_bytes(model: &Path) -> u64 {
         .map_or(0, |m| m.len())
 }
 
-fn expected_meta(sentences: &Path, model: &Path, tok: &WordPieces) -> Result<StoreMeta, TrainerError> {
+fn expected_meta(
+    sentences: &Path,
+    model: &Path,
+    tok: &WordPieces,
+) -> Result<StoreMeta, TrainerError> {
     let source_bytes = std::fs::metadata(sentences).map_err(io(sentences))?.len();
     Ok(StoreMeta {
         format: 1,
@@ -152,8 +156,16 @@ impl PieceStore {
             }
             progress(rows, total);
         }
-        index.into_inner().map_err(|e| io(&ipath)(e.into_error()))?.sync_all().map_err(io(&ipath))?;
-        pieces.into_inner().map_err(|e| io(&ppath)(e.into_error()))?.sync_all().map_err(io(&ppath))?;
+        index
+            .into_inner()
+            .map_err(|e| io(&ipath)(e.into_error()))?
+            .sync_all()
+            .map_err(io(&ipath))?;
+        pieces
+            .into_inner()
+            .map_err(|e| io(&ppath)(e.into_error()))?
+            .sync_all()
+            .map_err(io(&ppath))?;
         let meta = StoreMeta { rows, skipped, ..want };
         let mpath = tmp.join("meta.json");
         std::fs::write(&mpath, serde_json::to_string_pretty(&meta).expect("plain struct"))

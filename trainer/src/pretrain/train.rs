@@ -187,7 +187,10 @@ pub fn run(
         Some((_, dir)) => {
             let p = dir.join("state.json");
             let text = std::fs::read_to_string(&p).map_err(io(&p))?;
-            Some(serde_json::from_str(&text).map_err(|source| TrainerError::Json { path: p, source })?)
+            Some(
+                serde_json::from_str(&text)
+                    .map_err(|source| TrainerError::Json { path: p, source })?,
+            )
         }
         None => None,
     };
@@ -242,7 +245,8 @@ pub fn run(
     loaded.model.set_autocast(autocast);
     let mut params: Vec<(String, Tensor)> = loaded.vs.variables().into_iter().collect();
     params.sort_by(|a, b| a.0.cmp(&b.0));
-    let adamw = AdamWConfig { lr: config.lr, weight_decay: config.weight_decay, ..Default::default() };
+    let adamw =
+        AdamWConfig { lr: config.lr, weight_decay: config.weight_decay, ..Default::default() };
     let mut opt = match &resume_from {
         Some((_, dir)) => AdamW::load(adamw, dir, device)?,
         None => AdamW::new(adamw),
@@ -289,7 +293,8 @@ pub fn run(
             lost += mb.lost_markers;
         }
         let grad_norm = clip_grad_norm(&params, config.max_grad_norm);
-        let lr = config.lr * linear_schedule(step as i64, config.warmup_steps as i64, config.steps as i64);
+        let lr = config.lr
+            * linear_schedule(step as i64, config.warmup_steps as i64, config.steps as i64);
         opt.step(&params, lr);
         step += 1;
         let secs = t0.elapsed().as_secs_f64();
@@ -321,7 +326,11 @@ pub fn run(
             outcome = Outcome::Interrupted { step };
             break;
         }
-        outcome = if step == config.steps { Outcome::Finished { step } } else { Outcome::Stopped { step } };
+        outcome = if step == config.steps {
+            Outcome::Finished { step }
+        } else {
+            Outcome::Stopped { step }
+        };
     }
     bar.finish_and_clear();
     if run_dir::checkpoints(out).last().map(|(s, _)| *s) != Some(step) {
@@ -330,7 +339,7 @@ pub fn run(
     Ok(outcome)
 }
 
-fn opt_zero_grad(params: &[(String, Tensor)]) {
+pub fn opt_zero_grad(params: &[(String, Tensor)]) {
     for (_, p) in params {
         let mut g = p.grad();
         if g.defined() {
@@ -340,7 +349,9 @@ fn opt_zero_grad(params: &[(String, Tensor)]) {
 }
 
 /// The method's loss and the MLM loss of one micro-batch (both scalar fp32 tensors).
-fn losses(
+/// `labels`: one per pair (relation index for CP, 1/0 for MTB); the micro-batch holds the
+/// pairs' two sentences in turn.
+pub fn losses(
     config: &PretrainConfig,
     model: &BertModel,
     head: &MlmHead,
