@@ -196,3 +196,56 @@ fn bf16_autocast_trains_with_fp32_weights_and_matches_fp32_losses() {
     let rel = (first[0] - first[1]).abs() / first[0];
     assert!(first[1].is_finite() && rel < 0.02, "fp32 {} vs bf16 {}", first[0], first[1]);
 }
+
+#[test]
+fn the_piece_store_returns_each_rows_marked_pieces_and_is_rebuilt_when_stale() {
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::UInt32Type;
+    use trainer::pretrain::input::{body, Markers};
+    use trainer::pretrain::store::PieceStore;
+    use trainer::tokenize::WordPieces;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, model) = setup(tmp.path());
+    let tok = WordPieces::from_dir(&model).unwrap();
+    let markers = Markers::from_vocab(&tok).unwrap();
+    let sentences = data.join("sentences.parquet");
+    let dir = tmp.path().join("pieces");
+    let store =
+        PieceStore::open_or_build(&dir, &sentences, &model, &tok, &markers, |_, _| {}).unwrap();
+    let mut row = 0i64;
+    for batch in schemas::open_table(&sentences, schemas::tables::RELATION_INSTANCES, 100).unwrap()
+    {
+        let batch = batch.unwrap();
+        let tokens = batch.column_by_name("tokens").unwrap().as_list::<i32>();
+        let span = |col: &str, r: usize| {
+            let s = batch.column_by_name(col).unwrap().as_struct();
+            let get = |f: &str| {
+                s.column_by_name(f).unwrap().as_primitive::<UInt32Type>().value(r) as usize
+            };
+            (get("token_start"), get("token_end"))
+        };
+        for r in 0..batch.num_rows() {
+            let words = tokens.value(r);
+            let words = words.as_string::<i32>();
+            let words: Vec<String> = (0..words.len()).map(|i| words.value(i).to_string()).collect();
+            let want = body(&tok, &markers, &words, span("head", r), span("tail", r)).unwrap();
+            assert_eq!(store.get(row).unwrap(), want, "row {row}");
+            row += 1;
+        }
+    }
+    assert_eq!(store.rows(), row as u64);
+    assert!(store.get(row).is_err(), "out of range is an error");
+    // A store built from another file is rebuilt, not misread.
+    let meta = dir.join("meta.json");
+    let text = std::fs::read_to_string(&meta)
+        .unwrap()
+        .replace("\"source_bytes\": ", "\"source_bytes\": 1");
+    std::fs::write(&meta, text).unwrap();
+    let again =
+        PieceStore::open_or_build(&dir, &sentences, &model, &tok, &markers, |_, _| {}).unwrap();
+    assert_eq!(again.get(0).unwrap(), store.get(0).unwrap());
+    let rebuilt: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&meta).unwrap()).unwrap();
+    assert_eq!(rebuilt["source_bytes"], std::fs::metadata(&sentences).unwrap().len());
+}
