@@ -4,6 +4,7 @@ pub mod bert;
 pub mod device;
 pub mod embed;
 pub mod error;
+pub mod fewshot;
 pub mod optim;
 pub mod pretrain;
 pub mod run_dir;

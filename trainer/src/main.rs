@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
+use trainer::fewshot::{self, data::FewRel, proto::Distance};
 use trainer::pretrain::config::{Method, PretrainConfig};
+use trainer::pretrain::input::Markers;
 use trainer::pretrain::train;
 use trainer::{bert, device, embed, run_dir, tokenize::WordPieces};
 
@@ -46,6 +48,9 @@ enum Command {
     Info,
     /// CP or MTB pre-training on a dataset directory, into a run directory (resumable).
     Pretrain(PretrainArgs),
+    /// Few-shot relation classification on FewRel (prototypical networks, N-way K-shot).
+    #[command(subcommand)]
+    Fewshot(FewshotCmd),
     /// Time one CP training step on fixed inputs (used by `make bench-train`).
     BenchStep {
         #[arg(long)]
@@ -100,6 +105,154 @@ struct PretrainArgs {
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
+}
+
+#[derive(clap::Args)]
+struct EpisodeArgs {
+    /// Classes per episode.
+    #[arg(long, default_value_t = 5)]
+    n: usize,
+    /// Support instances per class.
+    #[arg(long, default_value_t = 1)]
+    k: usize,
+    /// Query instances per class.
+    #[arg(long, default_value_t = 1)]
+    q: usize,
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Prototype scoring: dot product (the paper's code) or negative squared distance.
+    #[arg(long, value_enum, default_value = "dot")]
+    distance: Distance,
+    #[arg(long, default_value_t = 128)]
+    max_len: usize,
+    /// cpu, cuda or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// Model: a Hugging Face BERT directory, or a run directory (its best/ or latest checkpoint).
+    #[arg(long)]
+    model: PathBuf,
+    /// Output directory (results.json / metrics.jsonl, best/).
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum FewshotCmd {
+    /// Evaluate a frozen encoder on episodes of a FewRel file (cached representations).
+    Eval {
+        /// FewRel JSON (e.g. val_wiki.json).
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long, default_value_t = 10_000)]
+        episodes: usize,
+        /// Also re-encode the first this-many episodes (the toolkit's way): checks equal
+        /// predictions and times it against the cached evaluation.
+        #[arg(long, default_value_t = 100)]
+        reencode_episodes: usize,
+        #[command(flatten)]
+        ep: EpisodeArgs,
+    },
+    /// Train the encoder on episodes of a training file, validating on another; the best
+    /// checkpoint goes to OUT/best/.
+    Train {
+        /// FewRel-format training file.
+        #[arg(long)]
+        data: PathBuf,
+        /// FewRel-format validation file.
+        #[arg(long)]
+        val: PathBuf,
+        #[arg(long, default_value_t = 10_000)]
+        iterations: usize,
+        #[arg(long, default_value_t = 4)]
+        episodes_per_batch: usize,
+        #[arg(long, default_value_t = 2e-5)]
+        lr: f64,
+        #[arg(long, default_value_t = 1000)]
+        val_every: usize,
+        #[arg(long, default_value_t = 1000)]
+        val_episodes: usize,
+        #[arg(long)]
+        quiet: bool,
+        #[command(flatten)]
+        ep: EpisodeArgs,
+    },
+}
+
+fn fewshot(cmd: FewshotCmd) -> Result<()> {
+    match cmd {
+        FewshotCmd::Eval { data, episodes: count, reencode_episodes, ep } => {
+            let device = device::parse_device(&ep.device)?;
+            let model_dir = run_dir::resolve_model(&ep.model)?;
+            let set = FewRel::read(&data)?;
+            let loaded = bert::load(&model_dir, device)
+                .with_context(|| format!("loading {}", model_dir.display()))?;
+            let tok = WordPieces::from_dir(&model_dir)?;
+            let enc = fewshot::eval::Encoder {
+                model: &loaded.model,
+                tok: &tok,
+                markers: Markers::from_vocab(&tok)?,
+                max_len: ep.max_len,
+                device,
+            };
+            let eps = fewshot::episode::episodes(&set.sizes(), ep.n, ep.k, ep.q, count, ep.seed)
+                .map_err(|m| anyhow::anyhow!("{}: {m}", data.display()))?;
+            let mut report = fewshot::eval::frozen_report(
+                &enc,
+                &set,
+                &eps,
+                ep.k,
+                ep.distance,
+                reencode_episodes,
+            )?;
+            report["setting"] = format!("{}-way {}-shot", ep.n, ep.k).into();
+            report["data"] = data.display().to_string().into();
+            report["model"] = model_dir.display().to_string().into();
+            report["seed"] = ep.seed.into();
+            std::fs::create_dir_all(&ep.out)?;
+            run_dir::record_invocation(&ep.out, device)?;
+            let name = format!("results-{}way{}shot.json", ep.n, ep.k);
+            run_dir::write_atomic(&ep.out.join(&name), &serde_json::to_string_pretty(&report)?)?;
+            println!("{report}");
+        }
+        FewshotCmd::Train {
+            data,
+            val,
+            iterations,
+            episodes_per_batch,
+            lr,
+            val_every,
+            val_episodes,
+            quiet,
+            ep,
+        } => {
+            let device = device::parse_device(&ep.device)?;
+            let model_dir = run_dir::resolve_model(&ep.model)?;
+            let cfg = fewshot::train::FewshotTrain {
+                n: ep.n,
+                k: ep.k,
+                q: ep.q,
+                iterations,
+                episodes_per_batch,
+                lr,
+                max_len: ep.max_len,
+                val_every,
+                val_episodes,
+                seed: ep.seed,
+                distance: ep.distance,
+            };
+            let summary = fewshot::train::train(
+                &model_dir,
+                &FewRel::read(&data)?,
+                &FewRel::read(&val)?,
+                &cfg,
+                &ep.out,
+                device,
+                !quiet,
+            )?;
+            println!("{}", serde_json::to_string(&summary)?);
+        }
+    }
+    Ok(())
 }
 
 fn pretrain(args: PretrainArgs) -> Result<()> {
@@ -213,6 +366,7 @@ fn main() -> Result<()> {
             println!("cudnn available {}", tch::Cuda::cudnn_is_available());
         }
         Command::Pretrain(args) => pretrain(args)?,
+        Command::Fewshot(cmd) => fewshot(cmd)?,
         Command::BenchStep { model, inputs, steps, pad, device } => {
             let device = device::parse_device(&device)?;
             let width = match pad.as_str() {

@@ -82,11 +82,14 @@ pub fn checkpoints(dir: &Path) -> Vec<(u64, PathBuf)> {
     out
 }
 
-/// The model directory a `--model` argument names: a Hugging Face directory as is, or a run
-/// directory's latest checkpoint.
+/// The model directory a `--model` argument names: a Hugging Face directory as is, a run
+/// directory's `best/`, or its latest checkpoint.
 pub fn resolve_model(path: &Path) -> Result<PathBuf, TrainerError> {
     if path.join("config.json").exists() {
         return Ok(path.to_path_buf());
+    }
+    if path.join("best/config.json").exists() {
+        return Ok(path.join("best")); // a few-shot or fine-tuning run's best checkpoint
     }
     checkpoints(path).pop().map(|(_, p)| p).ok_or_else(|| TrainerError::Checkpoint {
         path: path.to_path_buf(),
