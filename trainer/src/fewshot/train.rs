@@ -81,7 +81,7 @@ pub fn train(
     )
     .map_err(fail("training file"))?;
     let val_eps =
-        episodes(&val.sizes(), cfg.n, cfg.k, cfg.q, cfg.val_episodes, cfg.seed ^ 0x7661_6c)
+        episodes(&val.sizes(), cfg.n, cfg.k, cfg.q, cfg.val_episodes, cfg.seed ^ 0x0076_616c)
             .map_err(fail("validation file"))?;
     let best = out.join("best");
     let mut summary =
