@@ -149,6 +149,10 @@ enum FewshotCmd {
         /// predictions and times it against the cached evaluation.
         #[arg(long, default_value_t = 100)]
         reencode_episodes: usize,
+        /// Several N-K settings from one encoding of the file, e.g. `5-1,5-5,10-1,10-5`
+        /// (overrides --n/--k).
+        #[arg(long, value_delimiter = ',')]
+        settings: Vec<String>,
         #[command(flatten)]
         ep: EpisodeArgs,
     },
@@ -180,10 +184,21 @@ enum FewshotCmd {
 
 fn fewshot(cmd: FewshotCmd) -> Result<()> {
     match cmd {
-        FewshotCmd::Eval { data, episodes: count, reencode_episodes, ep } => {
+        FewshotCmd::Eval { data, episodes: count, reencode_episodes, settings, ep } => {
             let device = device::parse_device(&ep.device)?;
             let model_dir = run_dir::resolve_model(&ep.model)?;
             let set = FewRel::read(&data)?;
+            let mut nk = Vec::new();
+            for s in &settings {
+                let (n, k) = s
+                    .split_once('-')
+                    .and_then(|(n, k)| Some((n.parse::<usize>().ok()?, k.parse::<usize>().ok()?)))
+                    .with_context(|| format!("--settings {s}: expected N-K such as 5-1"))?;
+                nk.push((n, k));
+            }
+            if nk.is_empty() {
+                nk.push((ep.n, ep.k));
+            }
             let loaded = bert::load(&model_dir, device)
                 .with_context(|| format!("loading {}", model_dir.display()))?;
             let tok = WordPieces::from_dir(&model_dir)?;
@@ -194,25 +209,35 @@ fn fewshot(cmd: FewshotCmd) -> Result<()> {
                 max_len: ep.max_len,
                 device,
             };
-            let eps = fewshot::episode::episodes(&set.sizes(), ep.n, ep.k, ep.q, count, ep.seed)
-                .map_err(|m| anyhow::anyhow!("{}: {m}", data.display()))?;
-            let mut report = fewshot::eval::frozen_report(
-                &enc,
-                &set,
-                &eps,
-                ep.k,
-                ep.distance,
-                reencode_episodes,
-            )?;
-            report["setting"] = format!("{}-way {}-shot", ep.n, ep.k).into();
-            report["data"] = data.display().to_string().into();
-            report["model"] = model_dir.display().to_string().into();
-            report["seed"] = ep.seed.into();
+            let t = std::time::Instant::now();
+            let reps = enc.encode_all(&set, 64)?;
+            let encode_s = t.elapsed().as_secs_f64();
             std::fs::create_dir_all(&ep.out)?;
             run_dir::record_invocation(&ep.out, device)?;
-            let name = format!("results-{}way{}shot.json", ep.n, ep.k);
-            run_dir::write_atomic(&ep.out.join(&name), &serde_json::to_string_pretty(&report)?)?;
-            println!("{report}");
+            for (n, k) in nk {
+                let eps = fewshot::episode::episodes(&set.sizes(), n, k, ep.q, count, ep.seed)
+                    .map_err(|m| anyhow::anyhow!("{}: {m}", data.display()))?;
+                let mut report = fewshot::eval::frozen_report(
+                    &enc,
+                    &set,
+                    &reps,
+                    encode_s,
+                    &eps,
+                    k,
+                    ep.distance,
+                    reencode_episodes,
+                )?;
+                report["setting"] = format!("{n}-way {k}-shot").into();
+                report["data"] = data.display().to_string().into();
+                report["model"] = model_dir.display().to_string().into();
+                report["seed"] = ep.seed.into();
+                let name = format!("results-{n}way{k}shot.json");
+                run_dir::write_atomic(
+                    &ep.out.join(&name),
+                    &serde_json::to_string_pretty(&report)?,
+                )?;
+                println!("{report}");
+            }
         }
         FewshotCmd::Train {
             data,
