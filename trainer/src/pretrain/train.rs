@@ -227,9 +227,16 @@ pub fn run(
         }
     };
     if cursor.items.is_empty() {
+        let why = match config.method {
+            Method::Cp => "CP needs relations with at least 2 sentences",
+            Method::Mtb => {
+                "MTB needs entity pairs mentioned in at least 2 sentences (pairs.parquet bags \
+                 with row_end - row_start >= 2), and this dataset has none"
+            }
+        };
         return Err(TrainerError::Data {
             path: paths.data.clone(),
-            msg: format!("no {:?} training pairs in this dataset", config.method),
+            msg: format!("no {:?} training pairs: {why}", config.method),
         });
     }
 
