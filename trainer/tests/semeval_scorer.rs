@@ -15,7 +15,7 @@ fn printed(n: u32) -> (Vec<[f64; 3]>, Vec<[f64; 3]>) {
     let lines: Vec<&str> = text.lines().collect();
     let pct = |s: &str| -> Vec<f64> {
         s.split('%')
-            .filter_map(|part| part.rsplit(|c: char| c == ' ' || c == '=' || c == '\t').next())
+            .filter_map(|part| part.rsplit([' ', '=', '\t']).next())
             .filter_map(|x| x.trim().parse::<f64>().ok())
             .collect()
     };
