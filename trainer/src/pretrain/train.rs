@@ -384,7 +384,7 @@ pub fn losses(
     // Vocabulary logits only where a token was chosen: the same loss as projecting every
     // position, at a fraction of the cost.
     let h = hidden.size()[2];
-    let chosen = mb.mlm_labels.ne(batch_ignore()).view([-1]);
+    let chosen = mb.mlm_labels.ne(super::masking::IGNORE).view([-1]);
     let states = hidden.view([-1, h]).index_select(0, &chosen.nonzero().view([-1]));
     let targets = mb.mlm_labels.view([-1]).masked_select(&chosen);
     let mlm = if targets.size()[0] == 0 {
@@ -394,10 +394,6 @@ pub fn losses(
         logits.cross_entropy_for_logits(&targets)
     };
     (main, mlm)
-}
-
-fn batch_ignore() -> i64 {
-    super::masking::IGNORE
 }
 
 fn save_checkpoint(
