@@ -24,3 +24,8 @@ pub enum TrainerError {
     #[error(transparent)]
     Torch(#[from] tch::TchError),
 }
+
+/// `map_err` adapter naming the file an I/O error happened on.
+pub(crate) fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> TrainerError + '_ {
+    move |source| TrainerError::Io { path: path.to_path_buf(), source }
+}

@@ -114,6 +114,24 @@ impl AdamW {
     }
 }
 
+/// A VarStore's trainable tensors sorted by name: a fixed order, so that gradient clipping
+/// sums in the same order on every run (and after a resume).
+pub fn named_params(vs: &tch::nn::VarStore) -> Vec<(String, Tensor)> {
+    let mut params: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
+    params.sort_by(|a, b| a.0.cmp(&b.0));
+    params
+}
+
+/// Zeroes the gradients that exist.
+pub fn zero_grad(params: &[(String, Tensor)]) {
+    for (_, p) in params {
+        let mut g = p.grad();
+        if g.defined() {
+            let _ = g.zero_();
+        }
+    }
+}
+
 /// Learning-rate multiplier: linear warm-up over `warmup` steps, then linear decay to 0 at
 /// `total` (`step` counts from 0 like transformers' LambdaLR).
 pub fn linear_schedule(step: i64, warmup: i64, total: i64) -> f64 {

@@ -14,13 +14,9 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::error::TrainerError;
+use crate::error::{io, TrainerError};
 
 pub const CHECKPOINTS: &str = "checkpoints";
-
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> TrainerError + '_ {
-    move |source| TrainerError::Io { path: path.to_path_buf(), source }
-}
 
 /// Writes `text` to `path` through a temporary file and a rename.
 pub fn write_atomic(path: &Path, text: &str) -> Result<(), TrainerError> {

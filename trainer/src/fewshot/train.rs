@@ -11,8 +11,8 @@ use super::episode::episodes;
 use super::eval::{eval_cached, Encoder};
 use super::proto::{logits, Distance};
 use crate::bert;
-use crate::error::TrainerError;
-use crate::optim::{clip_grad_norm, linear_schedule, AdamW, AdamWConfig};
+use crate::error::{io, TrainerError};
+use crate::optim::{clip_grad_norm, linear_schedule, named_params, zero_grad, AdamW, AdamWConfig};
 use crate::pretrain::input::Markers;
 use crate::run_dir;
 use crate::tokenize::WordPieces;
@@ -40,10 +40,6 @@ pub struct TrainSummary {
     pub best: PathBuf,
 }
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> TrainerError + '_ {
-    move |source| TrainerError::Io { path: path.to_path_buf(), source }
-}
-
 pub fn train(
     model_dir: &Path,
     train: &FewRel,
@@ -63,8 +59,7 @@ pub fn train(
     let markers = Markers::from_vocab(&tok)?;
     tch::manual_seed(cfg.seed as i64);
     let loaded = bert::load(model_dir, device)?;
-    let mut params: Vec<(String, Tensor)> = loaded.vs.variables().into_iter().collect();
-    params.sort_by(|a, b| a.0.cmp(&b.0));
+    let params = named_params(&loaded.vs);
     let mut opt = AdamW::new(AdamWConfig { lr: cfg.lr, weight_decay: 0.01, ..Default::default() });
     let enc = Encoder { model: &loaded.model, tok: &tok, markers, max_len: cfg.max_len, device };
     let fail = |what: &str| {
@@ -92,12 +87,7 @@ pub fn train(
         indicatif::ProgressBar::hidden()
     };
     for (it, batch) in eps.chunks(cfg.episodes_per_batch).enumerate() {
-        for (_, p) in &params {
-            let mut g = p.grad();
-            if g.defined() {
-                let _ = g.zero_();
-            }
-        }
+        zero_grad(&params);
         let mut total = 0.0;
         for ep in batch {
             let items: Vec<&Instance> = ep

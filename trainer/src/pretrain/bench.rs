@@ -4,14 +4,14 @@
 use std::path::Path;
 use std::time::Instant;
 
-use tch::{Device, Kind, Tensor};
+use tch::{Device, Tensor};
 
 use super::config::{Method, Precision, PretrainConfig};
 use super::masking::IGNORE;
-use super::train::{losses, opt_zero_grad};
+use super::train::losses;
 use crate::bert::{self, mlm::MlmHead};
 use crate::error::TrainerError;
-use crate::optim::{clip_grad_norm, AdamW, AdamWConfig};
+use crate::optim::{clip_grad_norm, named_params, zero_grad, AdamW, AdamWConfig};
 use crate::tokenize::{pad_batch_to, WordPieces};
 
 #[derive(serde::Deserialize)]
@@ -41,11 +41,7 @@ pub fn cp_step(
     let mut loaded = bert::load(model, device)?;
     let head = MlmHead::new(&loaded.vs.root(), &loaded.config);
     head.load_from(&loaded.vs, &loaded.extra)?;
-    let autocast = match (precision, device) {
-        (Precision::Bf16, _) | (Precision::Auto, Device::Cuda(_)) => Some(Kind::BFloat16),
-        _ => None,
-    };
-    loaded.model.set_autocast(autocast);
+    loaded.model.set_autocast(precision.autocast(device));
     let w = width.unwrap_or(0);
     let batch = pad_batch_to(&d.seqs, tok.pad_id(), w, device);
     let width = batch.input_ids.size()[1] as usize;
@@ -62,11 +58,10 @@ pub fn cp_step(
         lost_markers: 0,
     };
     let config = PretrainConfig { method: Method::Cp, ..PretrainConfig::default() };
-    let mut params: Vec<(String, Tensor)> = loaded.vs.variables().into_iter().collect();
-    params.sort_by(|a, b| a.0.cmp(&b.0));
+    let params = named_params(&loaded.vs);
     let mut opt = AdamW::new(AdamWConfig::default());
     let mut step = || {
-        opt_zero_grad(&params);
+        zero_grad(&params);
         let (cp, mlm) = losses(&config, &loaded.model, &head, &mb, &d.labels, device);
         (cp + mlm).backward();
         clip_grad_norm(&params, 1.0);

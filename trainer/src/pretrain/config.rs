@@ -36,6 +36,18 @@ pub enum Precision {
     Bf16,
 }
 
+impl Precision {
+    /// The reduced precision for matrix products on `device`, if any.
+    pub fn autocast(self, device: tch::Device) -> Option<tch::Kind> {
+        match (self, device) {
+            (Precision::Bf16, _) | (Precision::Auto, tch::Device::Cuda(_)) => {
+                Some(tch::Kind::BFloat16)
+            }
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PretrainConfig {

@@ -23,7 +23,7 @@ use arrow::datatypes::UInt32Type;
 use schemas::tables::RELATION_INSTANCES;
 
 use super::input::{body, Body, Markers};
-use crate::error::TrainerError;
+use crate::error::{io, TrainerError};
 use crate::tokenize::WordPieces;
 
 const RECORD: usize = 28;
@@ -47,10 +47,6 @@ pub struct PieceStore {
     index: File,
     pieces: File,
     dir: PathBuf,
-}
-
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> TrainerError + '_ {
-    move |source| TrainerError::Io { path: path.to_path_buf(), source }
 }
 
 fn tokenizer_bytes(model: &Path) -> u64 {

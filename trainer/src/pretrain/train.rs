@@ -13,7 +13,7 @@ use std::time::Instant;
 use tch::{Device, Kind, Tensor};
 
 use super::batch::{self, MicroBatch, Vocab};
-use super::config::{Method, Precision, PretrainConfig};
+use super::config::{Method, PretrainConfig};
 use super::input::Markers;
 use super::loss::{mtb_bce, nt_xent};
 use super::sampler::{cp_epoch, mtb_epoch};
@@ -21,8 +21,8 @@ use super::scopes;
 use super::store::PieceStore;
 use crate::bert::mlm::MlmHead;
 use crate::bert::{self, entity_start_states, BertModel};
-use crate::error::TrainerError;
-use crate::optim::{clip_grad_norm, linear_schedule, AdamW, AdamWConfig};
+use crate::error::{io, TrainerError};
+use crate::optim::{clip_grad_norm, linear_schedule, named_params, zero_grad, AdamW, AdamWConfig};
 use crate::run_dir;
 use crate::tokenize::WordPieces;
 
@@ -102,10 +102,6 @@ struct Pair {
     a: i64,
     b: i64,
     label: i64,
-}
-
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> TrainerError + '_ {
-    move |source| TrainerError::Io { path: path.to_path_buf(), source }
 }
 
 /// Reads the configuration and paths a run directory was started with.
@@ -245,13 +241,8 @@ pub fn run(
     let mut loaded = bert::load(&model_dir, device)?;
     let head = MlmHead::new(&loaded.vs.root(), &loaded.config);
     head.load_from(&loaded.vs, &loaded.extra)?;
-    let autocast = match (config.precision, device) {
-        (Precision::Bf16, _) | (Precision::Auto, Device::Cuda(_)) => Some(Kind::BFloat16),
-        _ => None,
-    };
-    loaded.model.set_autocast(autocast);
-    let mut params: Vec<(String, Tensor)> = loaded.vs.variables().into_iter().collect();
-    params.sort_by(|a, b| a.0.cmp(&b.0));
+    loaded.model.set_autocast(config.precision.autocast(device));
+    let params = named_params(&loaded.vs);
     let adamw =
         AdamWConfig { lr: config.lr, weight_decay: config.weight_decay, ..Default::default() };
     let mut opt = match &resume_from {
@@ -282,7 +273,7 @@ pub fn run(
             .take(pairs_per_step)
             .map_err(|msg| TrainerError::Data { path: paths.data.clone(), msg })?;
         tch::manual_seed(batch::mix(seed, step, 0x6472_6f70) as i64);
-        opt_zero_grad(&params);
+        zero_grad(&params);
         let micro = config.micro_batch;
         let n_micro = pairs.len().div_ceil(micro);
         let (mut main_sum, mut mlm_sum, mut lost) = (0.0, 0.0, 0usize);
@@ -344,15 +335,6 @@ pub fn run(
         save(step, &cursor, &opt)?;
     }
     Ok(outcome)
-}
-
-pub fn opt_zero_grad(params: &[(String, Tensor)]) {
-    for (_, p) in params {
-        let mut g = p.grad();
-        if g.defined() {
-            let _ = g.zero_();
-        }
-    }
 }
 
 /// The method's loss and the MLM loss of one micro-batch (both scalar fp32 tensors).
