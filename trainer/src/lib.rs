@@ -5,6 +5,7 @@ pub mod device;
 pub mod embed;
 pub mod error;
 pub mod fewshot;
+pub mod finetune;
 pub mod metrics;
 pub mod optim;
 pub mod pretrain;

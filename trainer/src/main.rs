@@ -13,6 +13,8 @@ use trainer::pretrain::input::Markers;
 use trainer::pretrain::train;
 use trainer::{bert, device, embed, run_dir, tokenize::WordPieces};
 
+mod finetune_cmd;
+
 #[derive(Parser)]
 #[command(
     name = "trainer",
@@ -51,6 +53,14 @@ enum Command {
     /// Few-shot relation classification on FewRel (prototypical networks, N-way K-shot).
     #[command(subcommand)]
     Fewshot(FewshotCmd),
+    /// Fine-tune a relation classifier (TACRED, SemEval, Wiki80, ChemProt) over seeds.
+    Finetune(finetune_cmd::FinetuneArgs),
+    /// Label sentences with a fine-tuned model (JSON lines or marked raw text in, JSON lines out).
+    Predict(finetune_cmd::PredictArgs),
+    /// Score a prediction file against a gold file (SemEval official, TACRED micro-F1, accuracy).
+    Score(finetune_cmd::ScoreArgs),
+    /// Fine-tuning results of run directories as a markdown table next to the paper's numbers.
+    Report(finetune_cmd::ReportArgs),
     /// Time one CP training step on fixed inputs (used by `make bench-train`).
     BenchStep {
         #[arg(long)]
@@ -392,6 +402,10 @@ fn main() -> Result<()> {
         }
         Command::Pretrain(args) => pretrain(args)?,
         Command::Fewshot(cmd) => fewshot(cmd)?,
+        Command::Finetune(a) => finetune_cmd::finetune(a)?,
+        Command::Predict(a) => finetune_cmd::predict(a)?,
+        Command::Score(a) => finetune_cmd::score(a)?,
+        Command::Report(a) => finetune_cmd::report_cmd(a)?,
         Command::BenchStep { model, inputs, steps, pad, device } => {
             let device = device::parse_device(&device)?;
             let width = match pad.as_str() {

@@ -6,7 +6,7 @@ pub mod model;
 
 pub use checkpoint::{load, save, LoadedBert};
 pub use config::BertConfig;
-pub use model::{entity_start_states, mean_pool, Batch, BertModel};
+pub use model::{encode_marked, entity_start_states, mean_pool, Batch, BertModel};
 
 #[cfg(test)]
 mod tests;

@@ -261,6 +261,24 @@ pub fn entity_start_states(hidden: &Tensor, positions: &Tensor) -> Tensor {
     hidden.gather(1, &index, false).reshape([b, 2 * h])
 }
 
+/// Entity-marker relation representations of marked id sequences: padded to `width` (or the
+/// longest), encoded, and the states at each sequence's `[head_start, tail_start]` taken
+/// (`starts` holds two positions per sequence). Shared by few-shot and fine-tuning.
+pub fn encode_marked(
+    model: &BertModel,
+    seqs: &[Vec<i64>],
+    starts: &[i64],
+    pad_id: i64,
+    width: usize,
+    device: tch::Device,
+    train: bool,
+) -> Tensor {
+    let batch = crate::tokenize::pad_batch_to(seqs, pad_id, width, device);
+    let hidden = model.forward(&batch, train);
+    let positions = Tensor::from_slice(starts).view([seqs.len() as i64, 2]).to_device(device);
+    entity_start_states(&hidden, &positions)
+}
+
 impl Module for BertModel {
     fn forward(&self, input_ids: &Tensor) -> Tensor {
         let batch = Batch {

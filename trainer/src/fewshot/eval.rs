@@ -7,10 +7,10 @@ use tch::{Device, Kind, Tensor};
 use super::data::{FewRel, Instance};
 use super::episode::Episode;
 use super::proto::{logits, Distance};
-use crate::bert::{entity_start_states, BertModel};
+use crate::bert::{encode_marked, BertModel};
 use crate::error::TrainerError;
 use crate::pretrain::input::{encode, Markers, Truncation};
-use crate::tokenize::{pad_batch_to, WordPieces};
+use crate::tokenize::WordPieces;
 
 /// The entity-marker encoder: concatenated head-start and tail-start states.
 pub struct Encoder<'a> {
@@ -31,11 +31,8 @@ impl Encoder<'_> {
         train: bool,
     ) -> Result<Tensor, TrainerError> {
         let (seqs, pos) = self.ids(items)?;
-        let batch = pad_batch_to(&seqs, self.tok.pad_id(), width.unwrap_or(0), self.device);
-        let hidden = self.model.forward(&batch, train);
-        let positions =
-            Tensor::from_slice(&pos).view([items.len() as i64, 2]).to_device(self.device);
-        Ok(entity_start_states(&hidden, &positions))
+        let (pad, width) = (self.tok.pad_id(), width.unwrap_or(0));
+        Ok(encode_marked(self.model, &seqs, &pos, pad, width, self.device, train))
     }
 
     /// Marked word-piece ids and the start-marker positions of each instance.
