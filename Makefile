@@ -10,7 +10,7 @@ VPY := $(VENV)/bin/python
 PY_PKGS := duckdb==2.0.1 pyarrow==26.0.1
 CARGO ?= cargo
 
-.PHONY: help torch venv model build test test-ref lint dataset pretrain bench bench-wikidata bench-wikipedia bench-ner bench-train fewshot-check cuda clean
+.PHONY: help torch venv model build test test-ref lint dataset pretrain bench bench-wikidata bench-wikipedia bench-ner bench-train bench-finetune fewshot-check finetune-check cuda clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -72,7 +72,7 @@ fewshot-check: torch model ## plain vs CP vs MTB MiniLM on FewRel val_wiki (need
 	$(CARGO) build --release -p trainer -p pipeline
 	./scripts/fewshot-check.sh
 
-bench: bench-wikidata bench-wikipedia bench-ner bench-train ## every benchmark (ratios against baselines timed in the same run)
+bench: bench-wikidata bench-wikipedia bench-ner bench-train bench-finetune ## every benchmark (ratios against baselines timed in the same run)
 
 bench-wikidata: ## wikidata stage vs gzip -dc and a Python json baseline on a generated 500 MB dump
 	$(CARGO) build --release -p pipeline
@@ -89,6 +89,20 @@ bench-ner: ## the mention detector vs spaCy en_core_web_sm on the real 206-page 
 bench-train: torch model ## one CP training step (MiniLM, 32 pairs) vs the same step in PyTorch + transformers
 	$(CARGO) build --release -p trainer
 	./bench/bench-train.sh
+
+bench-finetune: torch model ## fine-tuning training throughput vs the PyTorch + transformers reference on identical inputs
+	$(CARGO) build --release -p trainer
+	./bench/bench-finetune.sh
+
+# The fine-tuning results table of issue 8 (MiniLM on CPU: Wiki80 1% in the five input modes,
+# Wiki80 10%, SemEval 10%, 3 seeds each) with the PyTorch reference on the first two cells;
+# about 2.5 hours on 2 cores. Stop and rerun at will: finished cells are kept. The table goes to
+# artifacts/finetune-check/table.md (+ table.png).
+finetune-check: torch model ## fine-tuning results vs the paper and a PyTorch reference (needs ../shared/data; ~2.5 h on CPU)
+	$(CARGO) build --release -p trainer
+	@$(REF_PY) -c "import torch, transformers" 2>/dev/null || { $(PYTHON) -m venv $(REF_VENV) && \
+	  $(REF_VENV)/bin/pip install --quiet --disable-pip-version-check torch==2.11.0 transformers==4.57.1; }
+	REF_PY=$(abspath $(REF_PY)) ./scripts/finetune-check.sh
 
 # Checks against a live PyTorch + transformers (checkpoints load in transformers.BertModel and
 # give the same states). Needs torch with its CUDA wheels (~4 GB), so it is not part of

@@ -75,9 +75,11 @@ pub struct FinetuneArgs {
 }
 
 pub fn finetune(a: FinetuneArgs) -> Result<()> {
-    if !a.resume && a.out.join("results.json").exists() {
+    let saved = a.out.join("finetune.json");
+    if !a.resume && saved.exists() {
         bail!(
-            "{} holds a finished run; use --resume to reuse it or another --out",
+            "{} holds a fine-tuning run; --resume continues it (finished seeds are kept), or \
+             choose another --out",
             a.out.display()
         );
     }
@@ -95,6 +97,24 @@ pub fn finetune(a: FinetuneArgs) -> Result<()> {
     cfg.max_len = a.max_len;
     cfg.warmup = a.warmup_steps.map_or(Warmup::Ratio(a.warmup_ratio), Warmup::Steps);
     cfg.save_model = !a.no_save;
+    if let Ok(text) = std::fs::read_to_string(&saved) {
+        let before: serde_json::Value =
+            serde_json::from_str(&text).with_context(|| format!("reading {}", saved.display()))?;
+        let now = serde_json::to_value(&cfg)?;
+        // Seeds may be added on resume; everything else must match the finished seeds.
+        let strip = |mut v: serde_json::Value| {
+            v["seeds"] = serde_json::Value::Null;
+            v
+        };
+        if strip(before["config"].clone()) != strip(now.clone()) {
+            bail!(
+                "{}: the configuration differs from the run's ({} vs {}); use another --out",
+                saved.display(),
+                before["config"],
+                now
+            );
+        }
+    }
     std::fs::create_dir_all(&a.out)?;
     let spec = DataSpec {
         dir: a.data,

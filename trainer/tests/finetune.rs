@@ -313,3 +313,68 @@ fn score_cli_rejects_malformed_files_with_the_line() {
     let err = String::from_utf8_lossy(&o.stderr).to_string();
     assert!(err.contains("pred.txt") && err.contains('2'), "{err}");
 }
+
+#[test]
+fn cli_fine_tunes_tacred_json_and_reports_with_a_chart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sample = fixture("tacred_official_sample_dev.json");
+    let out = tmp.path().join("tacred");
+    let bin = env!("CARGO_BIN_EXE_trainer");
+    let finetune = |extra: &[&str]| {
+        Command::new(bin)
+            .args(["finetune", "--task", "tacred", "--train"])
+            .arg(&sample)
+            .arg("--dev")
+            .arg(&sample)
+            .arg("--test")
+            .arg(&sample)
+            .arg("--model")
+            .arg(minilm())
+            .args(["--seeds", "42", "--epochs", "1", "--batch-size", "8", "--no-save", "--quiet"])
+            .arg("--out")
+            .arg(&out)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let o = finetune(&["--mode", "ct"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    assert_eq!(r["metric"], "micro-F1 (TACRED rule)");
+    assert_eq!(r["mode"], "ct");
+    let labels: Vec<String> =
+        serde_json::from_str(&std::fs::read_to_string(out.join("labels.json")).unwrap()).unwrap();
+    assert_eq!(labels.len(), 5); // the sample's dev labels
+                                 // The same --out without --resume is refused; with another configuration too.
+    let o = finetune(&["--mode", "ct"]);
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("--resume"));
+    let o = finetune(&["--mode", "cm", "--resume"]);
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("differs"));
+
+    let png = tmp.path().join("table.png");
+    let o = Command::new(bin).arg("report").arg(&out).arg("--png").arg(&png).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let md = String::from_utf8(o.stdout).unwrap();
+    assert!(md.contains("| tacred | 100% | ct |"), "{md}");
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+
+    // ChemProt has no entity types: the type modes are refused up front.
+    let chem = fixture("chemprot_slice.txt");
+    let o = Command::new(bin)
+        .args(["finetune", "--task", "chemprot", "--mode", "ot", "--train"])
+        .arg(&chem)
+        .arg("--dev")
+        .arg(&chem)
+        .arg("--test")
+        .arg(&chem)
+        .arg("--model")
+        .arg(minilm())
+        .arg("--out")
+        .arg(tmp.path().join("chem"))
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no entity types"));
+}

@@ -66,7 +66,7 @@ pub fn parse(text: &str, origin: &Path, skip_bad: bool) -> Result<Loaded, Traine
               a TACRED JSON array or the original SemEval-2010 Task 8 file"
             .into(),
     })?;
-    let raw: Vec<(usize, Result<Record, String>)> = match format {
+    let raw: Parsed = match format {
         Format::OpenNre => json_lines(text, opennre),
         Format::Scibert => json_lines(text, scibert),
         Format::SemevalOriginal => semeval_original(text),
@@ -127,10 +127,10 @@ fn check(rec: Record) -> Result<Record, String> {
     Ok(rec)
 }
 
-fn json_lines(
-    text: &str,
-    one: fn(&str, usize) -> Result<Record, String>,
-) -> Vec<(usize, Result<Record, String>)> {
+/// Each record with its 1-based line: read, or why not.
+type Parsed = Vec<(usize, Result<Record, String>)>;
+
+fn json_lines(text: &str, one: fn(&str, usize) -> Result<Record, String>) -> Parsed {
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
@@ -236,7 +236,7 @@ pub fn split_marked(
     Ok((tokens, head, tail))
 }
 
-fn semeval_original(text: &str) -> Vec<(usize, Result<Record, String>)> {
+fn semeval_original(text: &str) -> Parsed {
     let lines: Vec<&str> = text.lines().collect();
     let mut out = Vec::new();
     let mut i = 0;
@@ -287,7 +287,7 @@ struct TacredRaw {
     obj_type: String,
 }
 
-fn tacred(text: &str) -> Result<Vec<(usize, Result<Record, String>)>, String> {
+fn tacred(text: &str) -> Result<Parsed, String> {
     let values: Vec<serde_json::Value> =
         serde_json::from_str(text).map_err(|e| format!("invalid TACRED JSON array: {e}"))?;
     Ok(values

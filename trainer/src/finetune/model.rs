@@ -110,7 +110,7 @@ impl Classifier {
         tch::no_grad(|| -> Result<(), TrainerError> {
             for (name, dst) in [
                 ("classifier.weight", &c.head.ws),
-                ("classifier.bias", &c.head.bs.as_ref().expect("bias")),
+                ("classifier.bias", c.head.bs.as_ref().expect("bias")),
             ] {
                 let src = c.bert.extra.get(name).ok_or_else(|| TrainerError::Checkpoint {
                     path: dir.to_path_buf(),
