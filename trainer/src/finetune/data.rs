@@ -33,6 +33,18 @@ pub struct Record {
     pub label: String,
 }
 
+impl Record {
+    /// A record without entity types (SemEval, ChemProt, marked raw text).
+    pub fn untyped(
+        id: String,
+        line: usize,
+        (tokens, head, tail): (Vec<String>, TokenSpan, TokenSpan),
+        label: String,
+    ) -> Record {
+        Record { id, line, tokens, head, tail, head_type: None, tail_type: None, label }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Format {
@@ -176,17 +188,8 @@ struct SciBertRaw {
 
 fn scibert(line: &str, n: usize) -> Result<Record, String> {
     let r: SciBertRaw = serde_json::from_str(line).map_err(|e| format!("invalid record: {e}"))?;
-    let (tokens, head, tail) = split_marked(&r.text, CHEMPROT_MARKERS)?;
-    Ok(Record {
-        id: n.to_string(),
-        line: n,
-        tokens,
-        head,
-        tail,
-        head_type: None,
-        tail_type: None,
-        label: r.label,
-    })
+    let marked = split_marked(&r.text, CHEMPROT_MARKERS)?;
+    Ok(Record::untyped(n.to_string(), n, marked, r.label))
 }
 
 /// Open/close strings of the head and tail in marked text.
@@ -251,21 +254,12 @@ fn semeval_original(text: &str) -> Parsed {
             let (id, quoted) = l.split_once('\t').ok_or("expected id<TAB>\"sentence\"")?;
             let id = id.trim().parse::<u64>().map_err(|_| format!("bad id {id:?}"))?;
             let sentence = quoted.trim().trim_matches('"');
-            let (tokens, head, tail) = split_marked(sentence, SEMEVAL_MARKERS)?;
+            let marked = split_marked(sentence, SEMEVAL_MARKERS)?;
             let label = lines.get(i + 1).map(|s| s.trim()).unwrap_or_default();
             if label.is_empty() || label.starts_with("Comment") || label.contains('\t') {
                 return Err(format!("record {id} has no label line"));
             }
-            Ok(Record {
-                id: id.to_string(),
-                line: n,
-                tokens,
-                head,
-                tail,
-                head_type: None,
-                tail_type: None,
-                label: label.to_string(),
-            })
+            Ok(Record::untyped(id.to_string(), n, marked, label.to_string()))
         })();
         // A record takes its sentence and label lines; a broken one only its first line.
         i += if rec.is_ok() { 2 } else { 1 };

@@ -31,19 +31,10 @@ struct Json {
 
 fn from_text(text: &str, line: usize) -> Result<Record, String> {
     let markers = if text.contains("<e1>") { SEMEVAL_MARKERS } else { CHEMPROT_MARKERS };
-    let (tokens, head, tail) = split_marked(text, markers).map_err(|e| {
+    let marked = split_marked(text, markers).map_err(|e| {
         format!("{e}: mark the entities as <e1>..</e1> and <e2>..</e2>, or << .. >> and [[ .. ]]")
     })?;
-    Ok(Record {
-        id: line.to_string(),
-        line,
-        tokens,
-        head,
-        tail,
-        head_type: None,
-        tail_type: None,
-        label: String::new(),
-    })
+    Ok(Record::untyped(line.to_string(), line, marked, String::new()))
 }
 
 /// Reads one input line (1-based `line`) as a record.
