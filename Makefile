@@ -113,7 +113,7 @@ REF_PY ?= $(REF_VENV)/bin/python
 test-ref: torch model ## the tests that need a live PyTorch + transformers (downloads torch unless REF_PY is given)
 	@$(REF_PY) -c "import torch, transformers" 2>/dev/null || { $(PYTHON) -m venv $(REF_VENV) && \
 	  $(REF_VENV)/bin/pip install --quiet --disable-pip-version-check torch==2.11.0 transformers==4.57.1; }
-	WIKIREL_REF_PYTHON=$(abspath $(REF_PY)) WIKIREL_REQUIRE_REF=1 $(CARGO) test -p trainer --test checkpoint_hf
+	WIKIREL_REF_PYTHON=$(abspath $(REF_PY)) WIKIREL_REQUIRE_REF=1 $(CARGO) test -p trainer --test checkpoint_hf --test finetune
 
 # A separate target dir: the CUDA build links another LIBTORCH, so sharing target/ would make
 # CPU and CUDA builds rebuild torch-sys in turn. The stripped binary is what travels to a GPU

@@ -47,6 +47,18 @@ for name in $cells; do
   fi
 done
 
+# Lock-step: the same classifier initialisation and batches, no dropout, 2 epochs of SemEval
+# 10%: both implementations' per-step losses (the seed-to-seed spread above is not a difference
+# of protocol).
+lock="$dir/lockstep-semeval"
+if [ -n "${REF_PY:-}" ] && [ ! -f "$lock/lockstep.json" ]; then
+  rm -rf "$lock"
+  $trainer finetune --task semeval --data "$shared/semeval2010" --model "$model" --train-ratio 0.1 \
+    --seeds 42 --epochs 2 --no-dropout --trace-steps 22 --no-save --quiet --out "$lock" > /dev/null
+  "$REF_PY" tests/reference/finetune_ref.py --run "$lock" --model "$model" --seeds 42 --lockstep \
+    --out "$lock/lockstep.json" > /dev/null 2>&1
+fi
+
 runs=()
 for name in $cells; do [ -f "$dir/runs/$name/results.json" ] && runs+=("$dir/runs/$name"); done
 $trainer report "${runs[@]}" --png "$dir/table.png" > "$dir/table.md"
@@ -67,5 +79,14 @@ sa, sb = a["median_train_sequences_per_second"], b["median_train_sequences_per_s
 print(f"| {name} | {ta:.1f} | {tb:.1f} | {ta - tb:+.1f} | {sa:.1f} | {sb:.1f} | {sa / sb:.2f} |")
 EOF
   done
+  if [ -f "$lock/lockstep.json" ]; then
+    python3 - "$lock/lockstep.json" <<'EOF'
+import json, sys
+o = json.load(open(sys.argv[1]))[0]
+print(f"\nLock-step (no dropout, same initialisation and batches, SemEval 10%): {o['steps']} steps, "
+      f"largest per-step loss difference {o['max_abs_diff']:.1e} "
+      f"(first loss {o['wikirel'][0]:.6f} vs {o['pytorch'][0]:.6f}, last {o['wikirel'][-1]:.6f} vs {o['pytorch'][-1]:.6f}).")
+EOF
+  fi
 } >> "$dir/table.md"
 cat "$dir/table.md"

@@ -146,6 +146,42 @@ def one_seed(cfg, task, labels, data, model_dir, seed, pad_id):
     return best
 
 
+def lockstep(cfg, labels, data, model_dir, seed, trace, pad_id):
+    """Replays the steps recorded in a wikirel trace (same classifier initialisation, same
+    batch rows, dropout off on both sides) and returns both loss sequences."""
+    torch.manual_seed(seed)
+    model = RE(model_dir, len(labels))
+    with torch.no_grad():
+        model.fc.weight.copy_(torch.tensor(trace["head_weight"]))
+        model.fc.bias.copy_(torch.tensor(trace["head_bias"]))
+    model.eval()  # no dropout: wikirel ran with --no-dropout
+    no_decay = ("bias", "LayerNorm.weight")
+    groups = [
+        {"params": [p for n, p in model.named_parameters() if not any(x in n for x in no_decay)],
+         "weight_decay": cfg["weight_decay"]},
+        {"params": [p for n, p in model.named_parameters() if any(x in n for x in no_decay)],
+         "weight_decay": 0.0},
+    ]
+    opt = torch.optim.AdamW(groups, lr=cfg["lr"], eps=1e-8)
+    total = math.ceil(len(data["train"]) / cfg["batch_size"]) * cfg["epochs"]
+    w = cfg["warmup"]
+    warmup = w["steps"] if "steps" in w else round(w["ratio"] * total)
+    sched = get_linear_schedule_with_warmup(opt, warmup, total)
+    losses = []
+    for rows in trace["batches"]:
+        ids, mask, h, t, y = batch([data["train"][i] for i in rows], pad_id)
+        loss = nn.CrossEntropyLoss()(model(ids, mask, h, t), y)
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), cfg["max_grad_norm"])
+        opt.step()
+        sched.step()
+        opt.zero_grad()
+        losses.append(loss.item())
+    diffs = [abs(a - b) for a, b in zip(losses, trace["losses"])]
+    return {"seed": seed, "steps": len(losses), "pytorch": losses, "wikirel": trace["losses"],
+            "max_abs_diff": max(diffs)}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--run", required=True, help="a wikirel fine-tuning run directory")
@@ -153,6 +189,8 @@ def main():
     ap.add_argument("--seeds", default="42")
     ap.add_argument("--out", required=True)
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--lockstep", action="store_true",
+                    help="replay seed-N/trace.json of a run made with --no-dropout --trace-steps")
     a = ap.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
@@ -162,6 +200,15 @@ def main():
     data = {s: read_jsonl(f"{a.run}/inputs/{s}.jsonl") for s in ("train", "dev", "test")}
     vocab = open(f"{a.model}/vocab.txt").read().split("\n")
     pad_id = vocab.index("[PAD]")
+    if a.lockstep:
+        out = [lockstep(cfg, labels, data, a.model, int(s),
+                        json.load(open(f"{a.run}/seed-{s}/trace.json")), pad_id)
+               for s in a.seeds.split(",")]
+        with open(a.out, "w") as f:
+            json.dump(out, f, indent=1)
+        print(json.dumps([{k: v for k, v in o.items() if k != "pytorch" and k != "wikirel"}
+                          for o in out]))
+        return
     seeds = [one_seed(cfg, cfg["task"], labels, data, a.model, int(s), pad_id)
              for s in a.seeds.split(",")]
     out = {

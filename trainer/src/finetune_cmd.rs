@@ -58,6 +58,12 @@ pub struct FinetuneArgs {
     /// Do not keep each seed's best model (saves disk; `predict` then has nothing to load).
     #[arg(long)]
     no_save: bool,
+    /// Train without dropout (for lock-step comparisons with a reference implementation).
+    #[arg(long, hide = true)]
+    no_dropout: bool,
+    /// Record the first N steps in seed-N/trace.json (classifier init, batch rows, losses).
+    #[arg(long, hide = true, default_value_t = 0)]
+    trace_steps: usize,
     /// Skip malformed records (counted in finetune.json) instead of stopping at the first.
     #[arg(long)]
     skip_bad: bool,
@@ -97,20 +103,25 @@ pub fn finetune(a: FinetuneArgs) -> Result<()> {
     cfg.max_len = a.max_len;
     cfg.warmup = a.warmup_steps.map_or(Warmup::Ratio(a.warmup_ratio), Warmup::Steps);
     cfg.save_model = !a.no_save;
+    cfg.dropout = !a.no_dropout;
+    cfg.trace_steps = a.trace_steps;
     if let Ok(text) = std::fs::read_to_string(&saved) {
         let before: serde_json::Value =
             serde_json::from_str(&text).with_context(|| format!("reading {}", saved.display()))?;
-        let now = serde_json::to_value(&cfg)?;
+        // Through the type, so that keys added since the run started take their defaults.
+        let before: FinetuneConfig = serde_json::from_value(before["config"].clone())
+            .with_context(|| format!("{}: its \"config\"", saved.display()))?;
+        let (before, now) = (serde_json::to_value(&before)?, serde_json::to_value(&cfg)?);
         // Seeds may be added on resume; everything else must match the finished seeds.
         let strip = |mut v: serde_json::Value| {
             v["seeds"] = serde_json::Value::Null;
             v
         };
-        if strip(before["config"].clone()) != strip(now.clone()) {
+        if strip(before.clone()) != strip(now.clone()) {
             bail!(
                 "{}: the configuration differs from the run's ({} vs {}); use another --out",
                 saved.display(),
-                before["config"],
+                before,
                 now
             );
         }

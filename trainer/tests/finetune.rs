@@ -378,3 +378,69 @@ fn cli_fine_tunes_tacred_json_and_reports_with_a_chart() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("no entity types"));
 }
+
+#[test]
+fn semeval_release_files_are_found_by_their_names() {
+    let tmp = tempfile::tempdir().unwrap();
+    let release = fixture("semeval_original_train_first3.txt");
+    for name in ["TRAIN_FILE.TXT", "TEST_FILE_FULL.TXT"] {
+        std::fs::copy(&release, tmp.path().join(name)).unwrap();
+    }
+    let out = tmp.path().join("run");
+    std::fs::create_dir_all(&out).unwrap();
+    let spec = DataSpec {
+        dir: Some(tmp.path().to_path_buf()),
+        dev: Some(release.clone()),
+        ratio: 1.0,
+        ..Default::default()
+    };
+    let s = splits::load(&spec, &out).unwrap();
+    assert_eq!((s.train.len(), s.dev.len(), s.test.len()), (3, 3, 3));
+    assert_eq!(s.labels, ["Component-Whole(e2,e1)", "Instrument-Agency(e2,e1)", "Other"]);
+    // The release has no dev file: the error says what to give.
+    let err = splits::load(&DataSpec { dev: None, ..spec }, &out).unwrap_err().to_string();
+    assert!(err.contains("no dev file") && err.contains("--dev"), "{err}");
+}
+
+/// With `WIKIREL_REF_PYTHON` (torch 2.11 + transformers 4.57.1; `make test-ref`): a run without
+/// dropout that records its first steps is replayed by the PyTorch reference
+/// (tests/reference/finetune_ref.py --lockstep) with the same classifier initialisation and
+/// batches; every step's loss must agree. This is what makes the reference comparison in
+/// RESULTS.md a comparison of the same protocol.
+#[test]
+fn pytorch_reference_replays_the_same_losses_step_by_step() {
+    let Some(python) = std::env::var_os("WIKIREL_REF_PYTHON") else {
+        assert!(
+            std::env::var("WIKIREL_REQUIRE_REF").as_deref() != Ok("1"),
+            "WIKIREL_REQUIRE_REF=1 but WIKIREL_REF_PYTHON is not set"
+        );
+        eprintln!("skipped: set WIKIREL_REF_PYTHON to a Python with torch + transformers");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    std::fs::create_dir_all(&out).unwrap();
+    let spec = DataSpec { dir: Some(fixture("wiki80_4rel")), ratio: 1.0, ..Default::default() };
+    let data = splits::load(&spec, &out).unwrap();
+    let mut cfg = FinetuneConfig::paper(Task::Wiki80, Mode::Cm);
+    (cfg.seeds, cfg.epochs, cfg.batch_size, cfg.lr) = (vec![7], 2, 8, 1e-4);
+    (cfg.dropout, cfg.trace_steps, cfg.save_model) = (false, 8, false);
+    train::run(&cfg, &data, &minilm(), &out, Device::Cpu, false).unwrap();
+    let report = tmp.path().join("lockstep.json");
+    let o = Command::new(python)
+        .arg(repo().join("tests/reference/finetune_ref.py"))
+        .arg("--run")
+        .arg(&out)
+        .arg("--model")
+        .arg(minilm())
+        .args(["--seeds", "7", "--lockstep", "--out"])
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(v[0]["steps"], 8);
+    let diff = v[0]["max_abs_diff"].as_f64().unwrap();
+    assert!(diff < 1e-4, "losses differ by {diff}: {v}");
+}

@@ -94,10 +94,18 @@ fn find(dir: &Path, names: &[String]) -> Option<PathBuf> {
 }
 
 fn candidates(stem: &str) -> Vec<String> {
-    ["", "cp_"]
+    let mut names: Vec<String> = ["", "cp_"]
         .iter()
         .flat_map(|pre| ["txt", "json", "jsonl"].map(|ext| format!("{pre}{stem}.{ext}")))
-        .collect()
+        .collect();
+    // The official SemEval-2010 Task 8 release (it has no dev file: give --dev).
+    let semeval: &[&str] = match stem {
+        "train" => &["TRAIN_FILE.TXT", "SemEval2010_task8_training__TRAIN_FILE.TXT"],
+        "test" => &["TEST_FILE_FULL.TXT", "SemEval2010_task8_testing_keys__TEST_FILE_FULL.TXT"],
+        _ => &[],
+    };
+    names.extend(semeval.iter().map(|s| s.to_string()));
+    names
 }
 
 fn missing(what: &str, dir: Option<&Path>) -> TrainerError {

@@ -54,6 +54,17 @@ pub struct FinetuneConfig {
     pub eval_batch: usize,
     /// Keep each seed's best model in `seed-N/best/`.
     pub save_model: bool,
+    /// Dropout during training (off only for lock-step comparisons with a reference).
+    #[serde(default = "yes")]
+    pub dropout: bool,
+    /// Record the first this-many steps (classifier initialisation, batch rows, losses) in
+    /// `seed-N/trace.json`, for `tests/reference/finetune_ref.py --lockstep`.
+    #[serde(default)]
+    pub trace_steps: usize,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl FinetuneConfig {
@@ -73,6 +84,8 @@ impl FinetuneConfig {
             max_grad_norm: 1.0,
             eval_batch: 128,
             save_model: true,
+            dropout: true,
+            trace_steps: 0,
         }
     }
 
@@ -253,6 +266,12 @@ fn one_seed(
     };
     let score = |e: &Encoded, pred: &[usize]| primary(cfg.task, &info.labels, &e.labels, pred);
     let mut snapshot: Option<Vec<Tensor>> = None;
+    let mut trace = (cfg.trace_steps > 0).then(|| {
+        let w = Vec::<Vec<f32>>::try_from(model.head.ws.to_device(Device::Cpu)).expect("weights");
+        let b = model.head.bs.as_ref().expect("bias").to_device(Device::Cpu);
+        serde_json::json!({"head_weight": w, "head_bias": Vec::<f32>::try_from(b).expect("bias"),
+            "batches": [], "losses": []})
+    });
     for epoch in 1..=cfg.epochs {
         let t = Instant::now();
         let mut order: Vec<usize> = (0..n).collect();
@@ -260,7 +279,7 @@ fn one_seed(
         let mut loss_sum = 0.0;
         for rows in order.chunks(cfg.batch_size) {
             zero_grad(&params);
-            let logits = model.logits(&data.train, rows, true);
+            let logits = model.logits(&data.train, rows, cfg.dropout);
             let gold: Vec<i64> = rows.iter().map(|&i| data.train.labels[i] as i64).collect();
             let loss =
                 logits.cross_entropy_for_logits(&Tensor::from_slice(&gold).to_device(device));
@@ -271,6 +290,10 @@ fn one_seed(
             step += 1;
             let l = loss.double_value(&[]);
             loss_sum += l * rows.len() as f64;
+            if let Some(t) = trace.as_mut().filter(|_| step as usize <= cfg.trace_steps) {
+                t["batches"].as_array_mut().expect("list").push(rows.into());
+                t["losses"].as_array_mut().expect("list").push(l.into());
+            }
             bar.inc(1);
             bar.set_message(format!("epoch {epoch} loss {l:.4}"));
         }
@@ -291,6 +314,9 @@ fn one_seed(
         run_dir::append_metrics(dir, &line)?;
     }
     bar.finish_and_clear();
+    if let Some(t) = trace {
+        write_atomic(&dir.join("trace.json"), &t.to_string())?;
+    }
     let t = Instant::now();
     if let Some(saved) = snapshot {
         tch::no_grad(|| {
