@@ -98,9 +98,9 @@ def predict(model, data, pad_id, size):
     return pred
 
 
-def one_seed(cfg, task, labels, data, model_dir, seed, pad_id):
-    torch.manual_seed(seed)
-    model = RE(model_dir, len(labels))
+def optimizer(model, cfg, n_train):
+    """torch AdamW without decay on biases and LayerNorm weights, and the linear schedule with
+    the run's warm-up (a number of steps or a share of all steps)."""
     no_decay = ("bias", "LayerNorm.weight")
     groups = [
         {"params": [p for n, p in model.named_parameters() if not any(x in n for x in no_decay)],
@@ -109,28 +109,39 @@ def one_seed(cfg, task, labels, data, model_dir, seed, pad_id):
          "weight_decay": 0.0},
     ]
     opt = torch.optim.AdamW(groups, lr=cfg["lr"], eps=1e-8)
-    train = data["train"]
-    per_epoch = math.ceil(len(train) / cfg["batch_size"])
-    total = per_epoch * cfg["epochs"]
+    total = math.ceil(n_train / cfg["batch_size"]) * cfg["epochs"]
     w = cfg["warmup"]
     warmup = w["steps"] if "steps" in w else round(w["ratio"] * total)
-    sched = get_linear_schedule_with_warmup(opt, warmup, total)
+    return opt, get_linear_schedule_with_warmup(opt, warmup, total)
+
+
+def step(model, opt, sched, rows, pad_id, max_grad_norm):
+    """One optimizer step on `rows`; returns the loss."""
+    ids, mask, h, t, y = batch(rows, pad_id)
+    loss = nn.CrossEntropyLoss()(model(ids, mask, h, t), y)
+    loss.backward()
+    nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
+    opt.step()
+    sched.step()
+    opt.zero_grad()
+    return loss.item()
+
+
+def one_seed(cfg, task, labels, data, model_dir, seed, pad_id):
+    torch.manual_seed(seed)
+    model = RE(model_dir, len(labels))
+    train = data["train"]
+    opt, sched = optimizer(model, cfg, len(train))
     gen = torch.Generator().manual_seed(seed)
     best = {"seed": seed, "dev": -1.0, "test": -1.0, "best_epoch": 0}
     train_s, seqs = 0.0, 0
-    loss_fn = nn.CrossEntropyLoss()
     for epoch in range(1, cfg["epochs"] + 1):
         model.train()
         t0 = time.perf_counter()
         order = torch.randperm(len(train), generator=gen).tolist()
         for k in range(0, len(order), cfg["batch_size"]):
-            ids, mask, h, t, y = batch([train[i] for i in order[k : k + cfg["batch_size"]]], pad_id)
-            loss = loss_fn(model(ids, mask, h, t), y)
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), cfg["max_grad_norm"])
-            opt.step()
-            sched.step()
-            opt.zero_grad()
+            rows = [train[i] for i in order[k : k + cfg["batch_size"]]]
+            step(model, opt, sched, rows, pad_id, cfg["max_grad_norm"])
         train_s += time.perf_counter() - t0
         seqs += len(train)
         dev = score(task, labels, [r["label"] for r in data["dev"]],
@@ -155,28 +166,11 @@ def lockstep(cfg, labels, data, model_dir, seed, trace, pad_id):
         model.fc.weight.copy_(torch.tensor(trace["head_weight"]))
         model.fc.bias.copy_(torch.tensor(trace["head_bias"]))
     model.eval()  # no dropout: wikirel ran with --no-dropout
-    no_decay = ("bias", "LayerNorm.weight")
-    groups = [
-        {"params": [p for n, p in model.named_parameters() if not any(x in n for x in no_decay)],
-         "weight_decay": cfg["weight_decay"]},
-        {"params": [p for n, p in model.named_parameters() if any(x in n for x in no_decay)],
-         "weight_decay": 0.0},
-    ]
-    opt = torch.optim.AdamW(groups, lr=cfg["lr"], eps=1e-8)
-    total = math.ceil(len(data["train"]) / cfg["batch_size"]) * cfg["epochs"]
-    w = cfg["warmup"]
-    warmup = w["steps"] if "steps" in w else round(w["ratio"] * total)
-    sched = get_linear_schedule_with_warmup(opt, warmup, total)
+    opt, sched = optimizer(model, cfg, len(data["train"]))
     losses = []
     for rows in trace["batches"]:
-        ids, mask, h, t, y = batch([data["train"][i] for i in rows], pad_id)
-        loss = nn.CrossEntropyLoss()(model(ids, mask, h, t), y)
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), cfg["max_grad_norm"])
-        opt.step()
-        sched.step()
-        opt.zero_grad()
-        losses.append(loss.item())
+        batch_rows = [data["train"][i] for i in rows]
+        losses.append(step(model, opt, sched, batch_rows, pad_id, cfg["max_grad_norm"]))
     diffs = [abs(a - b) for a, b in zip(losses, trace["losses"])]
     return {"seed": seed, "steps": len(losses), "pytorch": losses, "wikirel": trace["losses"],
             "max_abs_diff": max(diffs)}

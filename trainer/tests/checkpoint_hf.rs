@@ -7,6 +7,8 @@
 //! `BertModel.from_pretrained` and `BertForMaskedLM.from_pretrained` with nothing missing, and
 //! transformers' hidden states equal ours. `WIKIREL_REQUIRE_REF=1` turns a missing Python into
 //! a failure instead of a skip notice.
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -73,14 +75,7 @@ fn saved_names_and_shapes_are_what_bert_for_pretraining_expects() {
 
 #[test]
 fn transformers_loads_the_checkpoint_and_computes_the_same_states() {
-    let Some(python) = std::env::var_os("WIKIREL_REF_PYTHON") else {
-        assert!(
-            std::env::var("WIKIREL_REQUIRE_REF").as_deref() != Ok("1"),
-            "WIKIREL_REQUIRE_REF=1 but WIKIREL_REF_PYTHON is not set"
-        );
-        eprintln!("skipped: set WIKIREL_REF_PYTHON to a Python with torch + transformers");
-        return;
-    };
+    let Some(python) = common::ref_python() else { return };
     let tmp = tempfile::tempdir().unwrap();
     let loaded = saved_checkpoint(tmp.path());
     let ids: Vec<Vec<i64>> = vec![vec![101, 1, 2023, 2, 3, 2003, 4, 1037, 3231, 102]];

@@ -3,6 +3,8 @@
 //! hand-written sentence, and a tiny end-to-end fine-tune of MiniLM on 4 Wiki80 relations that
 //! must beat the majority class, whose saved model `predict` reloads and whose prediction files
 //! `trainer score` re-scores to the same number.
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -409,14 +411,7 @@ fn semeval_release_files_are_found_by_their_names() {
 /// RESULTS.md a comparison of the same protocol.
 #[test]
 fn pytorch_reference_replays_the_same_losses_step_by_step() {
-    let Some(python) = std::env::var_os("WIKIREL_REF_PYTHON") else {
-        assert!(
-            std::env::var("WIKIREL_REQUIRE_REF").as_deref() != Ok("1"),
-            "WIKIREL_REQUIRE_REF=1 but WIKIREL_REF_PYTHON is not set"
-        );
-        eprintln!("skipped: set WIKIREL_REF_PYTHON to a Python with torch + transformers");
-        return;
-    };
+    let Some(python) = common::ref_python() else { return };
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
     std::fs::create_dir_all(&out).unwrap();
