@@ -61,3 +61,40 @@ fn a_malformed_record_is_named() {
         import::run(Format::Opennre, &[bad], &dir.path().join("out"), 1).unwrap_err().to_string();
     assert!(err.contains("bad.txt") && err.contains("line 1"), "{err}");
 }
+
+/// Regression: ids that are not Wikidata items ("chemprot:..."), all mapped to the same numeric
+/// sort key, used to leave one entity pair's sentences scattered, so that pairs.parquet split
+/// it into several bags and MTB found no positives. DuckDB groups the rows itself.
+#[test]
+fn non_wikidata_ids_keep_each_pair_in_one_bag() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("corpus.txt");
+    let line = |i: usize, h: &str, t: &str| {
+        format!(
+            "{{\"token\": [\"s{i}\", \"{h}\", \"and\", \"{t}\"], \"h\": {{\"name\": \"{h}\", \"id\": \"x:{h}\", \"pos\": [1, 2]}}, \"t\": {{\"name\": \"{t}\", \"id\": \"x:{t}\", \"pos\": [3, 4]}}, \"relation\": \"INHIBITOR\"}}\n"
+        )
+    };
+    // Pairs (a,b) x3, (c,d) x2, (a,d) x1, interleaved.
+    let order = [("a", "b"), ("c", "d"), ("a", "d"), ("a", "b"), ("c", "d"), ("a", "b")];
+    let text: String = order.iter().enumerate().map(|(i, (h, t))| line(i, h, t)).collect();
+    std::fs::write(&src, text).unwrap();
+    let out = dir.path().join("out");
+    import::run(Format::Opennre, &[src], &out, 1).unwrap();
+    let v = py_json(
+        r#"
+import duckdb, json, sys
+d = sys.argv[1]
+con = duckdb.connect()
+want = sorted(con.execute(f"SELECT head.qid, tail.qid, count(*) FROM '{d}/sentences.parquet' GROUP BY ALL").fetchall())
+got = sorted(con.execute(f"SELECT head, tail, row_end - row_start FROM '{d}/pairs.parquet'").fetchall())
+# Each bag's rows are exactly its pair's rows.
+ok = all(con.execute(f"SELECT bool_and(head.qid = '{h}' AND tail.qid = '{t}') AND count(*) = {e - s} FROM '{d}/sentences.parquet' WHERE row_id >= {s} AND row_id < {e}").fetchone()[0]
+         for h, t, s, e in con.execute(f"SELECT head, tail, row_start, row_end FROM '{d}/pairs.parquet'").fetchall())
+print(json.dumps({"want": [list(x) for x in want], "got": [list(x) for x in got], "ranges_ok": ok}))
+"#,
+        &[&out],
+    );
+    assert_eq!(v["got"], v["want"], "{v}");
+    assert_eq!(v["want"].as_array().unwrap().len(), 3, "{v}");
+    assert_eq!(v["ranges_ok"], true, "{v}");
+}

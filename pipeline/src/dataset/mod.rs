@@ -232,7 +232,7 @@ pub fn finish(
     ex: &Exclusions,
 ) -> Result<(), StageError> {
     // Sort by relation, entity pair, sentence.
-    rows.sort_by_key(order_key);
+    rows.sort_by(|a, b| order_key(a).cmp(&order_key(b)));
     // At most max_per_pair sentences per (relation, head, tail) bag.
     let mut kept: Vec<Row> = Vec::with_capacity(rows.len());
     let mut run_len = 0usize;
@@ -264,13 +264,17 @@ pub fn finish(
 }
 
 /// The dataset order: relation (P-ids numerically, other names after them), head, tail
-/// (numerically), then sentence and spans.
-fn order_key(r: &Row) -> (u64, String, u64, u64, i64, u32, u32, u32) {
+/// (item ids numerically, "Q2" before "Q10"), then sentence and spans. The id strings break
+/// ties, so that ids that are not Wikidata items (an `import` of another corpus, e.g.
+/// "chemprot:gefitinib") still keep each (relation, head, tail) bag in one run of rows.
+fn order_key(r: &Row) -> (u64, &str, u64, &str, u64, &str, i64, u32, u32, u32) {
     (
         pid_num(&r.relation),
-        r.relation.clone(),
+        &r.relation,
         qkey(&r.head.qid),
+        &r.head.qid,
         qkey(&r.tail.qid),
+        &r.tail.qid,
         r.sentence.page_id,
         r.sentence.sentence_index,
         r.head.char_start,
