@@ -98,3 +98,59 @@ print(json.dumps({"want": [list(x) for x in want], "got": [list(x) for x in got]
     assert_eq!(v["want"].as_array().unwrap().len(), 3, "{v}");
     assert_eq!(v["ranges_ok"], true, "{v}");
 }
+
+/// `scripts/chemprot_corpus.py` + `pipeline import` (the MTB corpus of the FewRel check) on
+/// real ChemProt records (including the two with stray `>>`/`[[` in the text), plus two
+/// hand-written lines: the same pair under other capitalisation in another sentence (one bag
+/// with record 1) and an exact repeat of record 2 (dropped). Names and bags hand-checked.
+#[test]
+fn chemprot_corpus_groups_pairs_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let slice = std::fs::read_to_string(fixture("finetune/chemprot_slice.txt")).unwrap();
+    let second = slice.lines().nth(1).unwrap();
+    let src = dir.path().join("chemprot.txt");
+    std::fs::write(
+        &src,
+        format!(
+            "{slice}{{\"text\": \"The << androgen >> binds the [[ Androgen Receptor ]] .\", \"label\": \"ANTAGONIST\"}}\n{second}\n"
+        ),
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let st = std::process::Command::new(python())
+        .arg(repo().join("scripts/chemprot_corpus.py"))
+        .args([&src, &data])
+        .output()
+        .unwrap();
+    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    let out = dir.path().join("out");
+    import::run(Format::Opennre, &[data.join("chemprot_pretrain.txt")], &out, 1).unwrap();
+    let v = py_json(
+        r#"
+import duckdb, json, sys
+d = sys.argv[1]
+con = duckdb.connect()
+rows = con.execute(f"SELECT head.name, tail.name, tokens, head.token_start, head.token_end, tail.token_start, tail.token_end FROM '{d}/sentences.parquet'").fetchall()
+spans = all(" ".join(t[a:b]) == h and " ".join(t[c:e]) == tl for h, tl, t, a, b, c, e in rows)
+names = sorted([h, t] for h, t, *_ in rows)
+bags = sorted([h, t, e - s] for h, t, s, e in con.execute(f"SELECT head, tail, row_start, row_end FROM '{d}/pairs.parquet'").fetchall() if e - s > 1)
+print(json.dumps({"spans": spans, "names": names, "bags": bags}))
+"#,
+        &[&out],
+    );
+    assert_eq!(v["spans"], true, "{v}");
+    let want = serde_json::json!([
+        ["5-HT3 receptor", "metoclopramide"],
+        ["Androgen", "androgen receptor"],
+        ["HVA Ca2+ channels", "PGE2"],
+        ["Panx1", "carbenoxolone"],
+        ["androgen", "Androgen Receptor"],
+        ["estramustine phosphate", "androgen receptor"],
+        ["neurotensin receptors", "[3H]SR 142948A"],
+    ]);
+    assert_eq!(v["names"], want, "{v}");
+    assert_eq!(
+        v["bags"],
+        serde_json::json!([["chemprot:androgen", "chemprot:androgen receptor", 2]])
+    );
+}
