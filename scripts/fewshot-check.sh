@@ -7,6 +7,8 @@
 #   wiki80    those 64 relations (no entity pair in two sentences, so MTB cannot run on it);
 #   chemprot  ChemProt's training file, entities identified by name (scripts/chemprot_corpus.py):
 #             it has repeated pairs, so CP and MTB are compared on the same corpus there.
+# On each corpus an MLM-only control (the method's batches, its loss weighted 0) shows what
+# MLM on marked sentences does by itself.
 # Everything goes to artifacts/fewshot-check/; the table to artifacts/fewshot-check/table.md.
 #
 # Knobs: SHARED (../shared/data), EPISODES (2000), FS_ITERS (300), THREADS (nproc).
@@ -30,11 +32,13 @@ python3 scripts/chemprot_corpus.py "$shared/chemprot/train.txt" "$dir/data"
   target/release/pipeline import --format opennre "$dir/data/chemprot_pretrain.txt" \
     --out "$dir/corpus-chemprot"
 declare -A models=([plain]="$model")
-# Run names: method, plus "-chemprot" for the ChemProt corpus.
-for run in cp mtb cp-chemprot mtb-chemprot; do
-  method="${run%%-*}"
-  corpus="$dir/corpus"; [ "$run" = "$method" ] || corpus="$dir/corpus-chemprot"
-  if $trainer pretrain --data "$corpus" --model "$model" --config "configs/fewshot-check-$method.toml" \
+# run name : configs/fewshot-check-CONFIG.toml : corpus. The mlm-* runs are the MLM-only
+# controls: the same batches as CP's / MTB's run with that objective weighted 0.
+for spec in cp:cp:corpus mtb:mtb:corpus mlm:mlm-cp:corpus \
+  cp-chemprot:cp:corpus-chemprot mtb-chemprot:mtb:corpus-chemprot \
+  mlm-chemprot:mlm-mtb:corpus-chemprot; do
+  IFS=: read -r run conf corpus <<< "$spec"
+  if $trainer pretrain --data "$dir/$corpus" --model "$model" --config "configs/fewshot-check-$conf.toml" \
     --out "$dir/runs/$run" --resume --quiet 2> "$dir/$run.err"; then
     models[$run]="$dir/runs/$run"
   else
@@ -61,8 +65,10 @@ from pathlib import Path
 d = Path(sys.argv[1])
 rows = ["| model | pre-training corpus | encoder | 5-way 1-shot | 10-way 1-shot |",
         "|---|---|---|---|---|"]
-for name in ("plain", "cp", "mtb", "cp-chemprot", "mtb-chemprot"):
+label = {"plain": "plain", "cp": "CP", "mtb": "MTB", "mlm": None}
+for name in ("plain", "cp", "mtb", "mlm", "cp-chemprot", "mtb-chemprot", "mlm-chemprot"):
     method, _, corpus = name.partition("-")
+    model = label[method] or f"MLM only ({'MTB' if corpus else 'CP'} batches)"
     corpus = "-" if name == "plain" else ("ChemProt train" if corpus else "Wiki80 (64 rel.)")
     for mode in ("frozen", "trained"):
         cells = []
@@ -73,7 +79,7 @@ for name in ("plain", "cp", "mtb", "cp-chemprot", "mtb-chemprot"):
                 cells.append(f"{100 * r['accuracy']:.2f} ± {100 * r['ci95']:.2f}")
             else:
                 cells.append("n/a")
-        rows.append(f"| {method} | {corpus} | {mode} | {cells[0]} | {cells[1]} |")
+        rows.append(f"| {model} | {corpus} | {mode} | {cells[0]} | {cells[1]} |")
 (d / "table.md").write_text("\n".join(rows) + "\n")
 print("\n".join(rows))
 PY

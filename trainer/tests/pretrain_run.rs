@@ -249,3 +249,40 @@ fn the_piece_store_returns_each_rows_marked_pieces_and_is_rebuilt_when_stale() {
         serde_json::from_str(&std::fs::read_to_string(&meta).unwrap()).unwrap();
     assert_eq!(rebuilt["source_bytes"], std::fs::metadata(&sentences).unwrap().len());
 }
+
+/// `objective_weight = 0` (the MLM-only control): the same batches as the method's run (step
+/// 1's MTB loss, computed from the same initial weights, is equal), `loss` is MLM's alone and
+/// the trained weights differ from the full objective's; with weight 1, `loss` is the sum.
+#[test]
+fn objective_weight_zero_trains_mlm_alone_on_the_same_batches() {
+    let _rng = TORCH_RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, model) = setup(tmp.path());
+    let never = AtomicBool::new(false);
+    let train = |name: &str, weight: f64| {
+        let out = tmp.path().join(name);
+        let c = PretrainConfig { objective_weight: weight, ..config(Method::Mtb, 3) };
+        let paths = RunPaths { data: data.clone(), model: model.clone(), out: out.clone() };
+        run(&c, &paths, &opts(false, None), &never).unwrap();
+        out
+    };
+    let (full, mlm_only) = (train("full", 1.0), train("mlm-only", 0.0));
+    let (main_full, main_zero) = (losses(&full, "mtb_loss"), losses(&mlm_only, "mtb_loss"));
+    assert!((main_full[0] - main_zero[0]).abs() < 1e-6, "{main_full:?} vs {main_zero:?}");
+    for (run, w) in [(&full, 1.0), (&mlm_only, 0.0)] {
+        let (total, mlm, main) =
+            (losses(run, "loss"), losses(run, "mlm_loss"), losses(run, "mtb_loss"));
+        for i in 0..3 {
+            assert!((total[i] - (w * main[i] + mlm[i])).abs() < 1e-9, "weight {w}, step {}", i + 1);
+        }
+    }
+    let moved = weights(&full)
+        .iter()
+        .zip(weights(&mlm_only))
+        .map(|((_, a), (_, b))| (a - b).abs().max().double_value(&[]))
+        .fold(0.0, f64::max);
+    assert!(moved > 1e-5, "the MTB loss changed no weight: max |diff| {moved}");
+    let bad = PretrainConfig { objective_weight: -1.0, ..PretrainConfig::default() };
+    let err = bad.validate(Path::new("x.toml")).unwrap_err().to_string();
+    assert!(err.contains("objective_weight") && err.contains("x.toml"), "{err}");
+}

@@ -70,6 +70,10 @@ pub struct PretrainConfig {
     pub temperature: f64,
     /// Share of tokens chosen for MLM.
     pub mlm_prob: f64,
+    /// Weight of the method's loss (CP's or MTB's) in the sum with MLM's (the original: 1).
+    /// 0 trains MLM alone on the method's batches, markers and blanking included: the
+    /// control that tells what the objective adds beyond MLM on marked sentences.
+    pub objective_weight: f64,
     /// MTB: at most this many sentences of an entity-pair bag are used.
     pub mtb_max_per_pair: usize,
     pub lr: f64,
@@ -97,6 +101,7 @@ impl Default for PretrainConfig {
             blank_mode: BlankMode::Static,
             temperature: 0.05,
             mlm_prob: 0.15,
+            objective_weight: 1.0,
             mtb_max_per_pair: 8,
             lr: 3e-5,
             weight_decay: 1e-5,
@@ -145,6 +150,12 @@ impl PretrainConfig {
         }
         if self.temperature <= 0.0 {
             return bad("temperature must be positive".into());
+        }
+        if !(self.objective_weight >= 0.0 && self.objective_weight.is_finite()) {
+            return bad(format!(
+                "objective_weight {} must be finite and >= 0",
+                self.objective_weight
+            ));
         }
         if self.method == Method::Mtb && self.mtb_max_per_pair < 2 {
             return bad("mtb_max_per_pair must be at least 2".into());

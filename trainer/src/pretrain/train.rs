@@ -284,7 +284,12 @@ pub fn run(
             let mb = batch::build(&store, &rows, config, &vocab, &mut rng, device)?;
             let labels: Vec<i64> = chunk.iter().map(|(p, _)| p.label).collect();
             let (main, mlm) = losses(config, &loaded.model, &head, &mb, &labels, device);
-            let loss = (&main + &mlm) / n_micro as f64;
+            // Weight 0 leaves the objective out of the graph (0 * a non-finite loss is NaN).
+            let loss = if config.objective_weight == 0.0 {
+                &mlm / n_micro as f64
+            } else {
+                (&main * config.objective_weight + &mlm) / n_micro as f64
+            };
             loss.backward();
             main_sum += main.double_value(&[]);
             mlm_sum += mlm.double_value(&[]);
@@ -297,6 +302,7 @@ pub fn run(
         step += 1;
         let secs = t0.elapsed().as_secs_f64();
         let (main_loss, mlm_loss) = (main_sum / n_micro as f64, mlm_sum / n_micro as f64);
+        let total = config.objective_weight * main_loss + mlm_loss;
         let main_key = match config.method {
             Method::Cp => "cp_loss",
             Method::Mtb => "mtb_loss",
@@ -304,7 +310,7 @@ pub fn run(
         let mut line = serde_json::json!({
             "step": step,
             "epoch": cursor.epoch,
-            "loss": main_loss + mlm_loss,
+            "loss": total,
             "mlm_loss": mlm_loss,
             "lr": lr,
             "grad_norm": grad_norm,
@@ -315,7 +321,7 @@ pub fn run(
         line[main_key] = main_loss.into();
         run_dir::append_metrics(out, &line)?;
         bar.set_position(step);
-        bar.set_message(format!("loss {:.4} ({main_key} {main_loss:.4})", main_loss + mlm_loss));
+        bar.set_message(format!("loss {total:.4} ({main_key} {main_loss:.4})"));
         let interrupted = stop.load(Ordering::SeqCst);
         if step % config.checkpoint_every.max(1) == 0 || step == end || interrupted {
             save(step, &cursor, &opt)?;
