@@ -227,7 +227,7 @@ fn fewshot(cmd: FewshotCmd) -> Result<()> {
             for (n, k) in nk {
                 let eps = fewshot::episode::episodes(&set.sizes(), n, k, ep.q, count, ep.seed)
                     .map_err(|m| anyhow::anyhow!("{}: {m}", data.display()))?;
-                let mut report = fewshot::eval::frozen_report(
+                let (mut report, per_episode) = fewshot::eval::frozen_report(
                     &enc,
                     &set,
                     &reps,
@@ -241,6 +241,12 @@ fn fewshot(cmd: FewshotCmd) -> Result<()> {
                 report["data"] = data.display().to_string().into();
                 report["model"] = model_dir.display().to_string().into();
                 report["seed"] = ep.seed.into();
+                // One accuracy per line, in episode order: episodes are the same for every
+                // model given the data and seed, so two runs can be compared pair by pair.
+                let per_name = format!("episodes-{n}way{k}shot.txt");
+                let lines: String = per_episode.iter().map(|a| format!("{a}\n")).collect();
+                run_dir::write_atomic(&ep.out.join(&per_name), &lines)?;
+                report["per_episode_file"] = per_name.into();
                 let name = format!("results-{n}way{k}shot.json");
                 run_dir::write_atomic(
                     &ep.out.join(&name),

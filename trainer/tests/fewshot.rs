@@ -79,3 +79,58 @@ fn episode_training_writes_the_best_checkpoint() {
     assert_eq!(lines.lines().count(), 4);
     assert_eq!(lines.matches("val_accuracy").count(), 2);
 }
+
+/// `trainer fewshot eval` writes each setting's per-episode accuracies next to its results
+/// (one line per episode, in order), and their mean is the reported accuracy; two runs with
+/// the same seed give `scripts/paired_episodes.py` the same episodes (a model against itself:
+/// difference 0).
+#[test]
+fn eval_writes_per_episode_accuracies_for_paired_comparison() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = repo().join("tests/fixtures/fewrel/val_wiki_6_per_relation.json");
+    let model = repo().join("artifacts/models/all-MiniLM-L6-v2");
+    let run = |name: &str| {
+        let out = tmp.path().join(name);
+        let st = std::process::Command::new(env!("CARGO_BIN_EXE_trainer"))
+            .args(["fewshot", "eval", "--settings", "5-1,3-2", "--episodes", "20"])
+            .args(["--reencode-episodes", "0", "--seed", "3", "--data"])
+            .arg(&data)
+            .arg("--model")
+            .arg(&model)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+        out
+    };
+    let (a, b) = (run("a"), run("b"));
+    for s in ["5way1shot", "3way2shot"] {
+        let r: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(a.join(format!("results-{s}.json"))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(r["per_episode_file"], format!("episodes-{s}.txt"));
+        let per: Vec<f64> = std::fs::read_to_string(a.join(format!("episodes-{s}.txt")))
+            .unwrap()
+            .lines()
+            .map(|l| l.parse().unwrap())
+            .collect();
+        assert_eq!(per.len(), 20, "{s}");
+        let mean = per.iter().sum::<f64>() / 20.0;
+        assert!((mean - r["accuracy"].as_f64().unwrap()).abs() < 1e-12, "{s}");
+    }
+    let py = std::env::var("WIKIREL_PYTHON").unwrap_or_else(|_| "python3".into());
+    let out = std::process::Command::new(py)
+        .arg(repo().join("scripts/paired_episodes.py"))
+        .args([&a, &b])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        text.matches("A - B = +0.00 ± 0.00 points over 20 paired episodes").count(),
+        2,
+        "{text}"
+    );
+}

@@ -181,7 +181,9 @@ pub fn eval_reencode(
 /// The frozen-encoder evaluation of `episodes` from cached representations `reps` (which
 /// took `encode_s` seconds to compute), plus the toolkit's re-encoding on the first
 /// `reencode` episodes: their predictions must agree, and the time per episode of each gives
-/// the speed-up (the cached time includes encoding the whole file once).
+/// the speed-up (the cached time includes encoding the whole file once). Also returns the
+/// cached evaluation's per-episode accuracies, so that two models evaluated on the same
+/// episodes can be compared pair by pair.
 #[allow(clippy::too_many_arguments)]
 pub fn frozen_report(
     enc: &Encoder,
@@ -192,7 +194,7 @@ pub fn frozen_report(
     k: usize,
     distance: Distance,
     reencode: usize,
-) -> Result<serde_json::Value, TrainerError> {
+) -> Result<(serde_json::Value, Vec<f64>), TrainerError> {
     let t = std::time::Instant::now();
     let cached = eval_cached(reps, episodes, k, distance);
     let cached_s = encode_s + t.elapsed().as_secs_f64();
@@ -218,5 +220,5 @@ pub fn frozen_report(
         out["reencode_estimated_seconds"] = estimated.into();
         out["speedup_cached_vs_reencode"] = (estimated / cached_s).into();
     }
-    Ok(out)
+    Ok((out, cached.per_episode))
 }
