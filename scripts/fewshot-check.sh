@@ -83,3 +83,14 @@ for name in ("plain", "cp", "mtb", "mlm", "cp-chemprot", "mtb-chemprot", "mlm-ch
 (d / "table.md").write_text("\n".join(rows) + "\n")
 print("\n".join(rows))
 PY
+# Paired differences on the same episodes (narrower than the rows' own intervals).
+{
+  echo
+  echo "Paired differences (A - B, same episodes):"
+  for pair in cp-frozen:plain-frozen cp-trained:plain-trained \
+    mtb-chemprot-frozen:cp-chemprot-frozen mtb-chemprot-trained:cp-chemprot-trained; do
+    IFS=: read -r a b <<< "$pair"
+    [ -d "$dir/eval/$a" ] && [ -d "$dir/eval/$b" ] || continue
+    python3 scripts/paired_episodes.py "$dir/eval/$a" "$dir/eval/$b" | sed "s/^/- $a vs $b, /"
+  done
+} | tee -a "$dir/table.md"
