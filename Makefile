@@ -10,7 +10,7 @@ VPY := $(VENV)/bin/python
 PY_PKGS := duckdb==2.0.1 pyarrow==26.0.1
 CARGO ?= cargo
 
-.PHONY: help torch venv model build test test-ref lint dataset pretrain bench bench-wikidata bench-wikipedia bench-ner bench-train bench-finetune fewshot-check finetune-check cuda clean
+.PHONY: help torch venv model build test test-ref lint dataset pretrain bench bench-wikidata bench-wikipedia bench-ner bench-train bench-finetune bench-scale fewshot-check finetune-check cuda clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -74,6 +74,17 @@ fewshot-check: torch model ## plain vs CP vs MTB MiniLM on FewRel val_wiki (need
 	./scripts/fewshot-check.sh
 
 bench: bench-wikidata bench-wikipedia bench-ner bench-train bench-finetune ## every benchmark (ratios against baselines timed in the same run)
+
+# Every stage on generated dumps with the real dumps' shape at fraction F of today's full size
+# (bench/scale/gen.py), under /usr/bin/time -v; two or more fractions are fitted and extrapolated to
+# the full dumps. LINE_KB: generated Wikidata line size (16 = real; one value or one per fraction);
+# KB_FULL=1: also the full-size (7.1M items) link knowledge base. Table: docs/SCALE.md.
+F ?= 0.001
+LINE_KB ?= 16
+KB_FULL ?= 0
+bench-scale: torch venv model ## every stage at fraction F of the full dumps (F=0.001,0.01 extrapolates; KB_FULL=1 full-size KB)
+	$(CARGO) build --release -p pipeline -p trainer
+	F=$(F) LINE_KB=$(LINE_KB) KB_FULL=$(KB_FULL) ./bench/scale/bench.sh
 
 bench-wikidata: ## wikidata stage vs gzip -dc and a Python json baseline on a generated 500 MB dump
 	$(CARGO) build --release -p pipeline
