@@ -252,3 +252,157 @@ fn link_shards_then_one_dataset_merge_equal_the_whole_run() {
     assert!(a.iter().map(|x| x.num_rows()).sum::<usize>() > 1000);
     assert!(same_rows(&a, &b), "the dataset from link shards differs");
 }
+
+/// The scale generator (bench/scale/gen.py, what `make bench-scale` measures with) at a tiny
+/// fraction: its dumps go through every stage with the CLI's defaults and the dataset finds its
+/// gold (scored by bench/scale/score.py with DuckDB), so generator and stages stay consistent.
+/// The generator is also deterministic whatever its worker count.
+#[test]
+fn scale_generator_dumps_through_all_stages_find_the_gold() {
+    let dir = tempfile::tempdir().unwrap();
+    let gen = |out: &Path, workers: &str| {
+        let st = std::process::Command::new("python3")
+            .arg(repo().join("bench/scale/gen.py"))
+            .args([
+                "--fraction",
+                "0.00003",
+                "--line-kb",
+                "2",
+                "--relational-share",
+                "0.3",
+                "--workers",
+                workers,
+                "--out",
+            ])
+            .arg(out)
+            .output()
+            .unwrap();
+        assert!(st.status.success(), "gen.py: {}", String::from_utf8_lossy(&st.stderr));
+    };
+    let d = dir.path().join("dumps");
+    gen(&d, "2");
+    gen(&dir.path().join("dumps-1"), "1");
+    for f in [
+        "wikidata.json",
+        "wikidata.json.gz",
+        "pages-articles-multistream.xml.bz2",
+        "pages-articles-multistream-index.txt.bz2",
+        "gold.tsv",
+    ] {
+        let a = std::fs::read(d.join(f)).unwrap();
+        let b = std::fs::read(dir.path().join("dumps-1").join(f)).unwrap();
+        assert!(a == b, "{f} differs between 1 and 2 workers");
+    }
+    let p = |s: &str| dir.path().join(s);
+    wikidata::run(&wikidata::Options::new(&d.join("wikidata.json.gz"), &p("wikidata"))).unwrap();
+    let mut wp =
+        wikipedia::Options::new(&d.join("pages-articles-multistream.xml.bz2"), &p("wikipedia"));
+    wp.index = Some(d.join("pages-articles-multistream-index.txt.bz2"));
+    wikipedia::run(&wp).unwrap();
+    let mut lo = link::Options::new(&[p("wikipedia")], &p("wikidata"), &p("link"));
+    lo.link.require_detector_span = true; // as `pipeline link` without --names-anywhere
+    link::run(&lo).unwrap();
+    dataset::run(&dataset::Options::new(
+        &[p("link")],
+        &[p("wikipedia")],
+        &p("wikidata"),
+        &p("dataset"),
+    ))
+    .unwrap();
+    let out = std::process::Command::new(python())
+        .arg(repo().join("bench/scale/score.py"))
+        .args([d.join("gold.tsv"), p("wikipedia"), p("dataset")])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "score.py: {}", String::from_utf8_lossy(&out.stderr));
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    eprintln!("scale generator at F=0.00003: {s}");
+    let (prec, rec) = (s["precision"].as_f64().unwrap(), s["recall"].as_f64().unwrap());
+    assert!(s["rows"].as_u64().unwrap() > 500, "{s}");
+    assert!(prec >= 0.95 && rec >= 0.90, "precision {prec}, recall {rec}");
+}
+
+/// `link` after the knowledge base became compact (enwiki items by default, names in an `fst`
+/// transducer instead of an Aho-Corasick automaton): the mentions tables of e2e_wiki80 and of
+/// the real 206-page dump (with the 49 real items, and with e2e_wiki80's 2,343 items) are the
+/// ones the earlier code wrote, in every matching mode. The digests in
+/// tests/fixtures/link/mentions-digests.txt were taken with the earlier `pipeline link`.
+#[test]
+fn link_mentions_equal_the_earlier_implementation() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |s: &str| dir.path().join(s);
+    wikidata::run(&wikidata::Options::new(&fixture("e2e_wiki80/wikidata.json.gz"), &p("e2e-wd")))
+        .unwrap();
+    wikidata::run(&wikidata::Options::new(&fixture("wikidata/head49.json.bz2"), &p("h49-wd")))
+        .unwrap();
+    let mut wp = wikipedia::Options::new(
+        &fixture("e2e_wiki80/pages-articles-multistream.xml.bz2"),
+        &p("e2e-wp"),
+    );
+    wp.index = Some(fixture("e2e_wiki80/pages-articles-multistream-index.txt.bz2"));
+    wikipedia::run(&wp).unwrap();
+    let mut wp = wikipedia::Options::new(
+        &fixture("wikipedia/enwiki-gensim-multistream.xml.bz2"),
+        &p("real-wp"),
+    );
+    wp.index = Some(fixture("wikipedia/enwiki-gensim-multistream-index.txt.bz2"));
+    wikipedia::run(&wp).unwrap();
+    let golden = std::fs::read_to_string(fixture("link/mentions-digests.txt")).unwrap();
+    let mut checked = 0;
+    for line in golden.lines() {
+        let f: Vec<&str> = line.split(' ').collect();
+        // link.<sentences>.<wikidata>[.<flag>] <rows> <md5>
+        let parts: Vec<&str> = f[0].splitn(4, '.').collect();
+        for kb in [link::KbScope::Enwiki, link::KbScope::All] {
+            let out = p(&format!("{}-{}", f[0], kb.as_str()));
+            let mut o = link::Options::new(&[p(parts[1])], &p(parts[2]), &out);
+            o.kb = kb;
+            match parts.get(3) {
+                Some(&"--names-anywhere") => o.link.require_detector_span = false,
+                Some(&"--ignore-case") => o.link.case_sensitive = false,
+                _ => {}
+            }
+            link::run(&o).unwrap();
+            let v = py_json(
+                r#"
+import duckdb, json, sys
+r = duckdb.connect().execute(f"""SELECT count(*), md5(string_agg(concat_ws('|', page_id, sentence_index, qid, surface, source, entity_type, char_start, char_end, token_start, token_end), chr(10) ORDER BY page_id, sentence_index, char_start, char_end, qid, source)) FROM '{sys.argv[1]}/mentions.parquet'""").fetchone()
+print(json.dumps([str(r[0]), r[1]]))
+"#,
+                &[&out],
+            );
+            assert_eq!(v, serde_json::json!([f[1], f[2]]), "{} with --kb {}", f[0], kb.as_str());
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 18);
+}
+
+/// A knowledge base over the budget is refused before it is built, and the error names the
+/// sizes; `--kb all` and the default agree on e2e_wiki80, whose items all have an article.
+#[test]
+fn link_refuses_a_knowledge_base_over_its_memory_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |s: &str| dir.path().join(s);
+    wikidata::run(&wikidata::Options::new(&fixture("e2e_wiki80/wikidata.json"), &p("wd"))).unwrap();
+    wikipedia::run(&wikipedia::Options::new(
+        &fixture("e2e_wiki80/pages-articles.xml.bz2"),
+        &p("wp"),
+    ))
+    .unwrap();
+    let mut o = link::Options::new(&[p("wp")], &p("wd"), &p("link"));
+    o.memory_budget = 100_000;
+    let err = link::run(&o).unwrap_err().to_string();
+    for want in ["2343 items", "--memory-budget is 0.0 GB", "entities.parquet", "would need ~0.0"] {
+        assert!(err.contains(want), "{want:?} not in: {err}");
+    }
+    assert!(!p("link/mentions.parquet").exists());
+    o.memory_budget = link::default_memory_budget();
+    let stats = link::run(&o).unwrap();
+    assert_eq!(stats.kb_items, 2343);
+    // The estimate the budget is checked against bounds what the built structures hold.
+    assert!(
+        stats.kb_heap_bytes > 0 && stats.kb_heap_bytes <= stats.kb_estimated_bytes,
+        "{stats:?}"
+    );
+}

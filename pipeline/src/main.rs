@@ -101,6 +101,14 @@ enum Command {
         /// Number of shards.
         #[arg(long, requires = "shard")]
         of: Option<usize>,
+        /// Linking targets: `enwiki` (items with an English Wikipedia article, ~7.1M in the
+        /// full dump; the paper's recipe) or `all` (every item; ~10x the memory).
+        #[arg(long, default_value = "enwiki")]
+        kb: link::KbScope,
+        /// Refuse, before building, a knowledge base estimated above this size (e.g. 12G;
+        /// default: 75% of RAM).
+        #[arg(long, value_parser = link::parse_size)]
+        memory_budget: Option<u64>,
     },
     /// Run every stage from one TOML config, skipping stages that are complete and up to date
     /// (an interrupted run resumes). See configs/sample.toml.
@@ -226,9 +234,15 @@ fn main() -> Result<()> {
             threads,
             shard,
             of,
+            kb,
+            memory_budget,
         } => {
             let mut opts = link::Options::new(&sentences, &wikidata, &out);
             opts.shard = shard.zip(of);
+            opts.kb = kb;
+            if let Some(b) = memory_budget {
+                opts.memory_budget = b;
+            }
             opts.link.case_sensitive = !ignore_case;
             opts.link.require_detector_span = !names_anywhere;
             if let Some(t) = threads {

@@ -62,6 +62,12 @@ pub struct LinkConfig {
     pub ignore_case: bool,
     #[serde(default)]
     pub names_anywhere: bool,
+    /// `enwiki` (default) or `all`: see `pipeline link --kb`.
+    #[serde(default)]
+    pub kb: Option<String>,
+    /// e.g. "12G" (default: 75% of RAM): see `pipeline link --memory-budget`.
+    #[serde(default)]
+    pub memory_budget: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -189,11 +195,19 @@ pub fn run(c: &Config, mut on_stage: impl FnMut(&str, &str)) -> Result<Report, S
     })?;
 
     let ln_fp = json!({"stage": "link", "after": [wd_fp, wp_fp], "ignore_case": c.link.ignore_case,
-                       "names_anywhere": c.link.names_anywhere});
+                       "names_anywhere": c.link.names_anywhere,
+                       "kb": c.link.kb.as_deref().unwrap_or("enwiki")});
     let ln_fp = stage("link", ln_fp, &mut || {
         let mut o = link::Options::new(&[dirs("wikipedia")], &dirs("wikidata"), &dirs("link"));
         o.link.case_sensitive = !c.link.ignore_case;
         o.link.require_detector_span = !c.link.names_anywhere;
+        if let Some(k) = &c.link.kb {
+            o.kb = k.parse().map_err(|msg| StageError::Invalid { path: "link.kb".into(), msg })?;
+        }
+        if let Some(b) = &c.link.memory_budget {
+            o.memory_budget = link::parse_size(b)
+                .map_err(|msg| StageError::Invalid { path: "link.memory_budget".into(), msg })?;
+        }
         o.threads = threads;
         Ok(link::summary(&link::run(&o)?, &o.out))
     })?;

@@ -13,7 +13,7 @@ pub mod writer;
 
 pub use error::SchemaError;
 pub use provenance::Provenance;
-pub use reader::{open_table, read_all, TableReader};
+pub use reader::{open_table, open_table_columns, read_all, TableReader};
 pub use tables::{Table, ALL_TABLES};
 pub use writer::{ParquetSink, SinkOptions};
 

@@ -36,6 +36,26 @@ pub fn open_table(
     table: Table,
     batch_size: usize,
 ) -> Result<TableReader, SchemaError> {
+    open(path, table, batch_size, None)
+}
+
+/// [`open_table`], reading only the named columns (the batches have just those, in the table's
+/// order): a stage that needs a few columns of a large table decodes only those.
+pub fn open_table_columns(
+    path: &Path,
+    table: Table,
+    batch_size: usize,
+    columns: &[&str],
+) -> Result<TableReader, SchemaError> {
+    open(path, table, batch_size, Some(columns))
+}
+
+fn open(
+    path: &Path,
+    table: Table,
+    batch_size: usize,
+    columns: Option<&[&str]>,
+) -> Result<TableReader, SchemaError> {
     let file =
         File::open(path).map_err(|source| SchemaError::Io { path: path.to_path_buf(), source })?;
     let pq = |source| SchemaError::Parquet { path: path.to_path_buf(), source };
@@ -76,6 +96,22 @@ pub fn open_table(
     let provenance = get(META_PROVENANCE).and_then(|p| serde_json::from_str(&p).ok());
     let num_rows = meta.num_rows();
     let num_row_groups = builder.metadata().num_row_groups();
+    let builder = match columns {
+        None => builder,
+        Some(cols) => {
+            let mut roots = Vec::with_capacity(cols.len());
+            for c in cols {
+                let i = expected.index_of(c).map_err(|_| SchemaError::SchemaMismatch {
+                    path: path.to_path_buf(),
+                    table: table.name.into(),
+                    detail: format!("no column {c}"),
+                })?;
+                roots.push(i);
+            }
+            let mask = parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), roots);
+            builder.with_projection(mask)
+        }
+    };
     let inner = builder.with_batch_size(batch_size.max(1)).build().map_err(pq)?;
     Ok(TableReader { path: path.to_path_buf(), provenance, num_rows, num_row_groups, inner })
 }

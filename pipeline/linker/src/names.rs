@@ -1,20 +1,24 @@
 //! Name matching: finds English labels and aliases of Wikidata items in a sentence.
 //!
 //! Built once from `(qid, name)` pairs, then queried per sentence. Memory is what limits this at
-//! full scale, so every distinct (normalised) name becomes one Aho-Corasick pattern and the
-//! names are not kept afterwards; qids are interned as `u32` indices into one string arena; the
-//! qids carrying each name are one slice of a flat `u32` array (CSR layout).
+//! full scale (7.1M enwiki items carry ~15-20M names), so the names live in one finite state
+//! transducer (`fst::Map`: sorted keys share prefixes *and* suffixes, a few bytes per name) that
+//! maps each distinct normalised name to its id; qids are interned as `u32` indices into one
+//! string arena; the qids carrying each name are one slice of a flat `u32` array (CSR layout).
+//! The builder holds every name once in a string arena with 12 bytes per (name, qid) pair and
+//! sorts those in place: no hash map of names, so building needs little more than the input.
+//! (An Aho-Corasick automaton over that many names needs gigabytes and overflows its state ids;
+//! see DESIGN.md.)
 //!
 //! Matching follows the project's reference matcher: greedy from left to right, longest name
-//! first, only on token boundaries, never inside excluded (anchor) spans. It runs the automaton
-//! *anchored* at each token start with `MatchKind::LeftmostLongest`; when the longest name there
-//! ends inside a token, it retries with the haystack cut at the previous token end, so a shorter
-//! name that does end on a token boundary is still found.
+//! first, only on token boundaries, never inside excluded (anchor) spans. From each token start
+//! it walks the transducer byte by byte along the sentence and keeps the longest name that ends
+//! on a token end, so a shorter name that ends on a boundary wins over a longer one that ends
+//! inside a token ("Paris" in "Paris Hilton" when only "Paris H" and "Paris" are names).
 
-use std::collections::HashMap;
 use std::fmt;
 
-use aho_corasick::{AhoCorasick, Anchored, Input, MatchKind, StartKind};
+use fst::raw::Output;
 
 use crate::normalize::{fold, fold_with_offsets};
 
@@ -41,15 +45,15 @@ impl Default for Normalization {
 pub enum NameIndexError {
     /// More distinct names, qids or (name, qid) pairs than a `u32` can number.
     TooLarge(&'static str),
-    /// The automaton could not be built (e.g. it exceeds aho-corasick's state limits).
-    Automaton(aho_corasick::BuildError),
+    /// The transducer could not be built.
+    Fst(fst::Error),
 }
 
 impl fmt::Display for NameIndexError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::TooLarge(what) => write!(f, "too many {what} for a u32-indexed name index"),
-            Self::Automaton(e) => write!(f, "building the name automaton failed: {e}"),
+            Self::Fst(e) => write!(f, "building the name transducer failed: {e}"),
         }
     }
 }
@@ -61,11 +65,15 @@ impl std::error::Error for NameIndexError {}
 pub struct NameIndexBuilder {
     norm: Normalization,
     keep_numeric: bool,
-    qid_ids: HashMap<Box<str>, u32>,
+    /// Every indexed name, normalised, back to back (duplicates included).
+    names: String,
+    /// (byte offset of the name in `names`, its byte length, qid number).
+    pairs: Vec<(u32, u32, u32)>,
     qid_arena: String,
     qid_offsets: Vec<u32>,
-    name_ids: HashMap<Box<str>, u32>,
-    pairs: Vec<(u32, u32)>,
+    /// The qid number given to the last qid added: an item's names come one after another, so
+    /// this interns without a hash map; repeats elsewhere are merged in `build`.
+    last_qid: Option<u32>,
     overflow: Option<&'static str>,
 }
 
@@ -91,26 +99,26 @@ impl NameIndexBuilder {
             return false;
         }
         let Some(q) = self.intern_qid(qid) else { return false };
-        let n = match self.name_ids.get(key.as_str()) {
-            Some(&n) => n,
-            None => {
-                let Ok(n) = u32::try_from(self.name_ids.len()) else {
-                    self.overflow = Some("names");
-                    return false;
-                };
-                self.name_ids.insert(key.into_boxed_str(), n);
-                n
-            }
+        let (Ok(off), Ok(len)) = (u32::try_from(self.names.len()), u32::try_from(key.len())) else {
+            self.overflow = Some("name bytes");
+            return false;
         };
-        self.pairs.push((n, q));
+        if u32::try_from(self.names.len() + key.len()).is_err() {
+            self.overflow = Some("name bytes");
+            return false;
+        }
+        self.names.push_str(&key);
+        self.pairs.push((off, len, q));
         true
     }
 
     fn intern_qid(&mut self, qid: &str) -> Option<u32> {
-        if let Some(&q) = self.qid_ids.get(qid) {
-            return Some(q);
+        if let Some(q) = self.last_qid {
+            if self.qid(q) == qid {
+                return Some(q);
+            }
         }
-        let q = u32::try_from(self.qid_ids.len()).ok();
+        let q = u32::try_from(self.qid_offsets.len() - 1).ok();
         let end = u32::try_from(self.qid_arena.len() + qid.len()).ok();
         let (Some(q), Some(end)) = (q, end) else {
             self.overflow = Some("qids");
@@ -118,53 +126,99 @@ impl NameIndexBuilder {
         };
         self.qid_arena.push_str(qid);
         self.qid_offsets.push(end);
-        self.qid_ids.insert(qid.into(), q);
+        self.last_qid = Some(q);
         Some(q)
     }
 
-    /// Builds the automaton and the name -> qids table.
+    fn qid(&self, q: u32) -> &str {
+        let i = q as usize;
+        &self.qid_arena[self.qid_offsets[i] as usize..self.qid_offsets[i + 1] as usize]
+    }
+
+    /// Approximate heap bytes the builder holds now.
+    pub fn heap_bytes(&self) -> usize {
+        self.names.capacity()
+            + self.pairs.capacity() * 12
+            + self.qid_arena.capacity()
+            + self.qid_offsets.capacity() * 4
+    }
+
+    /// Number of (name, qid) pairs added so far.
+    pub fn pair_count(&self) -> usize {
+        self.pairs.len()
+    }
+
+    /// Builds the transducer and the name -> qids table.
     pub fn build(self) -> Result<NameIndex, NameIndexError> {
         if let Some(what) = self.overflow {
             return Err(NameIndexError::TooLarge(what));
         }
-        let Self { norm, qid_ids, qid_arena, qid_offsets, name_ids, mut pairs, .. } = self;
-        drop(qid_ids);
-        let mut patterns: Vec<&str> = vec![""; name_ids.len()];
-        for (name, &id) in &name_ids {
-            if let Some(slot) = patterns.get_mut(id as usize) {
-                *slot = name;
+        let Self { norm, names, mut pairs, qid_arena, qid_offsets, .. } = self;
+        // A qid added again after other qids got a second number: map every number to the
+        // first one with the same string, and keep only those in the arena.
+        let n_qids = qid_offsets.len() - 1;
+        let qid_str = |q: usize| &qid_arena[qid_offsets[q] as usize..qid_offsets[q + 1] as usize];
+        let mut by_str: Vec<u32> = (0..n_qids as u32).collect();
+        by_str.sort_unstable_by(|&a, &b| {
+            qid_str(a as usize).cmp(qid_str(b as usize)).then(a.cmp(&b))
+        });
+        let mut canon: Vec<u32> = (0..n_qids as u32).collect();
+        for w in by_str.windows(2) {
+            if qid_str(w[0] as usize) == qid_str(w[1] as usize) {
+                canon[w[1] as usize] = canon[w[0] as usize];
             }
         }
-        let automaton = if patterns.is_empty() {
-            None
-        } else {
-            Some(
-                AhoCorasick::builder()
-                    .match_kind(MatchKind::LeftmostLongest)
-                    .start_kind(StartKind::Anchored)
-                    .build(&patterns)
-                    .map_err(NameIndexError::Automaton)?,
-            )
-        };
-        drop(patterns);
-        let n_names = name_ids.len();
-        drop(name_ids);
-        pairs.sort_unstable();
-        pairs.dedup();
-        if u32::try_from(pairs.len()).is_err() {
+        let mut renumber = vec![u32::MAX; n_qids];
+        let mut arena = String::new();
+        let mut offsets = vec![0u32];
+        for q in 0..n_qids {
+            if canon[q] as usize == q {
+                renumber[q] = (offsets.len() - 1) as u32;
+                arena.push_str(qid_str(q));
+                offsets.push(arena.len() as u32);
+            }
+        }
+        for p in &mut pairs {
+            p.2 = renumber[canon[p.2 as usize] as usize];
+        }
+        drop((qid_arena, qid_offsets, canon, renumber, by_str));
+
+        let name = |p: &(u32, u32, u32)| &names.as_bytes()[p.0 as usize..(p.0 + p.1) as usize];
+        pairs.sort_unstable_by(|a, b| name(a).cmp(name(b)).then(a.2.cmp(&b.2)));
+        let mut map = fst::MapBuilder::memory();
+        let mut name_offsets: Vec<u32> = vec![0];
+        let mut name_qids: Vec<u32> = Vec::with_capacity(pairs.len());
+        let mut prev: Option<(&[u8], u32)> = None;
+        for p in &pairs {
+            let n = name(p);
+            match prev {
+                Some((pn, pq)) if pn == n => {
+                    if pq != p.2 {
+                        name_qids.push(p.2);
+                    }
+                }
+                _ => {
+                    if prev.is_some() {
+                        name_offsets.push(name_qids.len() as u32);
+                    }
+                    let id = name_offsets.len() as u64 - 1;
+                    map.insert(n, id).map_err(NameIndexError::Fst)?;
+                    name_qids.push(p.2);
+                }
+            }
+            prev = Some((n, p.2));
+        }
+        if prev.is_some() {
+            name_offsets.push(name_qids.len() as u32);
+        }
+        if u32::try_from(name_qids.len()).is_err() {
             return Err(NameIndexError::TooLarge("(name, qid) pairs"));
         }
-        let mut name_offsets = vec![0u32; n_names + 1];
-        for &(n, _) in &pairs {
-            if let Some(slot) = name_offsets.get_mut(n as usize + 1) {
-                *slot += 1;
-            }
-        }
-        for i in 1..name_offsets.len() {
-            name_offsets[i] += name_offsets[i - 1];
-        }
-        let name_qids: Vec<u32> = pairs.iter().map(|&(_, q)| q).collect();
-        Ok(NameIndex { norm, automaton, name_offsets, name_qids, qid_arena, qid_offsets })
+        drop(pairs);
+        let bytes = map.into_inner().map_err(NameIndexError::Fst)?;
+        let map = fst::Map::new(bytes).map_err(NameIndexError::Fst)?;
+        name_qids.shrink_to_fit();
+        Ok(NameIndex { norm, map, name_offsets, name_qids, qid_arena: arena, qid_offsets: offsets })
     }
 }
 
@@ -197,7 +251,8 @@ pub struct NameMatch {
 #[derive(Debug, Clone)]
 pub struct NameIndex {
     norm: Normalization,
-    automaton: Option<AhoCorasick>,
+    /// Normalised name -> name id.
+    map: fst::Map<Vec<u8>>,
     name_offsets: Vec<u32>,
     name_qids: Vec<u32>,
     qid_arena: String,
@@ -234,9 +289,9 @@ impl NameIndex {
         self.qid_offsets.len().saturating_sub(1)
     }
 
-    /// Approximate heap bytes held by the index (automaton included).
+    /// Approximate heap bytes held by the index (transducer included).
     pub fn heap_bytes(&self) -> usize {
-        self.automaton.as_ref().map_or(0, AhoCorasick::memory_usage)
+        self.map.as_fst().size()
             + self.name_offsets.capacity() * 4
             + self.name_qids.capacity() * 4
             + self.qid_arena.capacity()
@@ -298,10 +353,14 @@ impl NameIndex {
         boundary: Boundary,
     ) -> Vec<NameMatch> {
         let mut out = Vec::new();
-        let Some(ac) = &self.automaton else { return out };
+        if self.map.is_empty() {
+            return out;
+        }
+        let fst = self.map.as_fst();
         let (hay, byte_at) =
             fold_with_offsets(text, !self.norm.case_sensitive, self.norm.fold_punctuation);
         let n_chars = byte_at.len() - 1;
+        let hay_bytes = hay.as_bytes();
 
         // Valid tokens in text order, with their index in the caller's slice.
         let mut toks: Vec<(usize, usize, u32)> = tokens
@@ -336,7 +395,6 @@ impl NameIndex {
                 }
             }
         }
-        let ends: Vec<usize> = (0..=n_chars).filter(|&e| is_end[e]).collect();
 
         // Chars inside an excluded span, and the next excluded start at or after each char.
         let mut blocked = vec![false; n_chars + 1];
@@ -359,22 +417,24 @@ impl NameIndex {
                 s += 1;
                 continue;
             }
-            let mut limit = next_block[s];
+            // Walk the transducer from here up to the next excluded span; the longest name
+            // that ends on a boundary wins.
+            let limit = next_block[s];
             let mut matched = None;
-            while limit > s {
-                let input =
-                    Input::new(&hay).span(byte_at[s]..byte_at[limit]).anchored(Anchored::Yes);
-                let Ok(Some(m)) = ac.try_find(input) else { break };
-                let Ok(e) = byte_at.binary_search(&m.end()) else { break };
-                if is_end[e] {
-                    matched = Some((e, m.pattern().as_u32()));
-                    break;
+            let mut node = fst.root();
+            let mut acc = Output::zero();
+            let mut c = s;
+            for b in byte_at[s]..byte_at[limit] {
+                let Some(i) = node.find_input(hay_bytes[b]) else { break };
+                let t = node.transition(i);
+                acc = acc.cat(t.out);
+                node = fst.node(t.addr);
+                if b + 1 == byte_at[c + 1] {
+                    c += 1;
+                    if node.is_final() && is_end[c] {
+                        matched = Some((c, acc.cat(node.final_output()).value() as u32));
+                    }
                 }
-                // Longest name ends mid-token: cut the haystack at the previous boundary.
-                limit = match ends.partition_point(|&x| x < e) {
-                    0 => s,
-                    k => ends[k - 1],
-                };
             }
             let Some((e, name)) = matched else {
                 s += 1;
@@ -482,6 +542,26 @@ mod tests {
         ("Q12", "1998"),
         ("Q13", "X"),
     ];
+
+    #[test]
+    fn repeated_qids_and_pairs_merge() {
+        // Q1 comes back after Q2: one item, not two; the repeated (name, qid) pair counts once.
+        let idx = index(&[("Q1", "Alpha"), ("Q2", "Beta"), ("Q1", "Gamma"), ("Q1", "Alpha")], true);
+        assert_eq!(idx.item_count(), 2);
+        assert_eq!(idx.name_count(), 3);
+        assert_eq!(
+            run(&idx, "Alpha and Gamma", &[]),
+            vec![
+                ("Alpha".to_string(), vec!["Q1".to_string()]),
+                ("Gamma".to_string(), vec!["Q1".to_string()]),
+            ]
+        );
+        let idx = index(&[("Q7", "Georgia"), ("Q6", "Georgia"), ("Q7", "Georgia")], true);
+        assert_eq!(
+            run(&idx, "Georgia", &[]),
+            vec![("Georgia".to_string(), vec!["Q6".into(), "Q7".into()])]
+        );
+    }
 
     #[test]
     fn matching_cases() {

@@ -38,6 +38,10 @@ pub struct Options {
     /// anchor prior is still computed over every page, so N shard outputs together equal one
     /// whole run.
     pub shard: Option<(usize, usize)>,
+    /// Which items are linking targets (default: those with an English Wikipedia article).
+    pub kb: KbScope,
+    /// Refuse to build a knowledge base whose estimated size exceeds this many bytes.
+    pub memory_budget: u64,
 }
 
 impl Options {
@@ -51,8 +55,20 @@ impl Options {
             link: linker::LinkOptions { require_detector_span: true, ..Default::default() },
             threads: rayon::current_num_threads(),
             shard: None,
+            kb: KbScope::default(),
+            memory_budget: default_memory_budget(),
         }
     }
+}
+
+/// 75% of the machine's RAM (from /proc/meminfo; 16 GB where that cannot be read).
+pub fn default_memory_budget() -> u64 {
+    let total = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| {
+        m.lines()
+            .find(|l| l.starts_with("MemTotal:"))
+            .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+    });
+    total.map_or(16 << 30, |kb| kb * 1024 / 4 * 3)
 }
 
 #[derive(Debug, Default, Clone, Serialize, PartialEq)]
@@ -65,55 +81,234 @@ pub struct Stats {
     pub anchors_linked: u64,
     pub anchors_linked_through_redirect: u64,
     pub anchors_unresolved_by_reason: BTreeMap<String, u64>,
+    pub kb: String,
+    pub kb_items: u64,
+    /// Heap bytes of the knowledge base and name index once built.
+    pub kb_heap_bytes: u64,
+    /// What the budget check estimated for them.
+    pub kb_estimated_bytes: u64,
     pub names_indexed: u64,
     pub prior_surfaces: u64,
     pub name_mentions_by_resolution: BTreeMap<String, u64>,
     pub mentions: u64,
 }
 
-/// Items of the knowledge base, interned.
+/// Which items the linking knowledge base holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum KbScope {
+    /// Items with an English Wikipedia article (the enwiki sitelink): ~7.1M in the full dump.
+    /// The paper's recipe links mentions to Wikipedia entities, and an anchor can only ever
+    /// resolve to such an item, so this is the default (see linker/DESIGN.md).
+    #[default]
+    Enwiki,
+    /// Every item (with its English label and aliases as names): ~113.5M in the full dump,
+    /// ~90M of them named; needs many times the memory (docs/SCALE.md).
+    All,
+}
+
+impl std::str::FromStr for KbScope {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "enwiki" => Ok(KbScope::Enwiki),
+            "all" => Ok(KbScope::All),
+            _ => Err(format!("unknown knowledge base scope {s:?} (enwiki or all)")),
+        }
+    }
+}
+
+impl KbScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KbScope::Enwiki => "enwiki",
+            KbScope::All => "all",
+        }
+    }
+}
+
+/// Items of the knowledge base, compact: an item is its index here; its Wikidata number and
+/// coarse type (an index into `type_names`) are plain integers.
 struct Kb {
-    qids: Vec<String>,
-    types: Vec<String>,
+    qnums: Vec<u32>,
+    types: Vec<u8>,
+    type_names: Vec<String>,
+    /// (item number, index) sorted by number: the type of a name-matched item.
+    by_qnum: Vec<(u32, u32)>,
     by_title: HashMap<String, u32>,
-    type_of: HashMap<String, u32>,
+}
+
+impl Kb {
+    fn qid(&self, e: u32) -> String {
+        format!("Q{}", self.qnums[e as usize])
+    }
+
+    fn type_name(&self, e: u32) -> &str {
+        &self.type_names[self.types[e as usize] as usize]
+    }
+
+    fn type_of(&self, qid: &str) -> Option<&str> {
+        let n = parse_qnum(qid)?;
+        let i = self.by_qnum.binary_search_by_key(&n, |&(q, _)| q).ok()?;
+        Some(self.type_name(self.by_qnum[i].1))
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.qnums.capacity() * 4
+            + self.types.capacity()
+            + self.by_qnum.capacity() * 8
+            + self.by_title.capacity() * (std::mem::size_of::<(String, u32)>() + 8)
+            + self.by_title.keys().map(String::capacity).sum::<usize>()
+    }
+}
+
+/// The number of an item id ("Q42" -> 42).
+fn parse_qnum(q: &str) -> Option<u32> {
+    q.strip_prefix('Q')?.parse().ok()
+}
+
+/// What the first, cheap pass over `entities.parquet` counts, to refuse a knowledge base that
+/// would not fit before building it.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct KbSize {
+    pub items: u64,
+    pub names: u64,
+    pub name_bytes: u64,
+    pub title_bytes: u64,
+}
+
+impl KbSize {
+    /// Peak bytes of building the KB and the name index from these counts: per item its
+    /// number, type, sorted-number entry and title map entry (~70 B + title); per name 12 B in
+    /// the builder, the name twice (arena + transducer, an upper bound) and its CSR entries.
+    /// Measured against the real build in tests (`kb_estimate_bounds_the_build`).
+    pub fn estimated_bytes(&self) -> u64 {
+        self.items * 80 + self.title_bytes * 2 + self.names * 24 + self.name_bytes * 2
+    }
+}
+
+/// Columns of `entities` the knowledge base reads.
+const KB_COLUMNS: &[&str] = &["qid", "kind", "label", "aliases", "enwiki_title", "coarse_type"];
+
+/// Calls `f(qnum, names, enwiki_title, coarse_type)` for every item of the scope (names: the
+/// English label, then the aliases), reading only the needed columns batch by batch (no row is
+/// held beyond its batch).
+fn for_each_kb_item(
+    path: &Path,
+    scope: KbScope,
+    mut f: impl FnMut(u32, &[&str], Option<&str>, &str),
+) -> Result<(), StageError> {
+    use arrow::array::{Array, AsArray};
+    for b in schemas::open_table_columns(path, schemas::tables::ENTITIES, 65536, KB_COLUMNS)? {
+        let b = b.map_err(StageError::from)?;
+        let col = |n: &str| b.column_by_name(n).expect("projected column").clone();
+        let (qid, kind, label) = (col("qid"), col("kind"), col("label"));
+        let (aliases, title, ty) = (col("aliases"), col("enwiki_title"), col("coarse_type"));
+        let (qid, kind, label) =
+            (qid.as_string::<i32>(), kind.as_string::<i32>(), label.as_string::<i32>());
+        let (aliases, title, ty) =
+            (aliases.as_list::<i32>(), title.as_string::<i32>(), ty.as_string::<i32>());
+        for i in 0..b.num_rows() {
+            if kind.value(i) != "item" {
+                continue;
+            }
+            let t = (!title.is_null(i)).then(|| title.value(i));
+            if scope == KbScope::Enwiki && t.is_none() {
+                continue;
+            }
+            let Some(n) = parse_qnum(qid.value(i)) else { continue };
+            let a = aliases.value(i);
+            let a = a.as_string::<i32>();
+            let mut names: Vec<&str> = Vec::with_capacity(a.len() + 1);
+            if !label.is_null(i) {
+                names.push(label.value(i));
+            }
+            names.extend((0..a.len()).map(|j| a.value(j)));
+            f(n, &names, t, ty.value(i));
+        }
+    }
+    Ok(())
 }
 
 fn load_kb(
     wikidata: &Path,
     opts: &linker::LinkOptions,
-) -> Result<(Kb, linker::NameIndex), StageError> {
-    let entities = records::entities(&wikidata.join("entities.parquet"))?;
+    scope: KbScope,
+    budget: u64,
+) -> Result<(Kb, linker::NameIndex, KbSize), StageError> {
+    let path = wikidata.join("entities.parquet");
+    // Pass 1: sizes only, so a KB that cannot fit is refused before anything is built.
+    let mut size = KbSize::default();
+    for_each_kb_item(&path, scope, |_, names, title, _| {
+        size.items += 1;
+        for n in names {
+            size.names += 1;
+            size.name_bytes += n.len() as u64;
+        }
+        size.title_bytes += title.map_or(0, |t| t.len() as u64);
+    })?;
+    if size.estimated_bytes() > budget {
+        return Err(StageError::Invalid {
+            path,
+            msg: format!(
+                "the {} knowledge base would need ~{:.1} GB ({} items, {} names of {:.1} MB, \
+                 {:.1} MB of titles) but --memory-budget is {:.1} GB: raise the budget, use a \
+                 machine with more memory, or link against the enwiki items (--kb enwiki)",
+                scope.as_str(),
+                size.estimated_bytes() as f64 / 1e9,
+                size.items,
+                size.names,
+                size.name_bytes as f64 / 1e6,
+                size.title_bytes as f64 / 1e6,
+                budget as f64 / 1e9
+            ),
+        });
+    }
+    // Pass 2: build.
     let mut kb = Kb {
-        qids: Vec::new(),
-        types: Vec::new(),
-        by_title: HashMap::new(),
-        type_of: HashMap::new(),
+        qnums: Vec::with_capacity(size.items as usize),
+        types: Vec::with_capacity(size.items as usize),
+        type_names: Vec::new(),
+        by_qnum: Vec::new(),
+        by_title: HashMap::with_capacity(size.items as usize),
     };
     let mut names = linker::NameIndexBuilder::new(linker::Normalization {
         case_sensitive: opts.case_sensitive,
         ..Default::default()
     });
-    for e in entities.into_iter().filter(|e| e.kind == "item") {
-        let idx = kb.qids.len() as u32;
-        if let Some(t) = &e.enwiki_title {
+    let mut qid_buf = String::new();
+    let mut too_many_types = false;
+    for_each_kb_item(&path, scope, |n, item_names, title, ty| {
+        let idx = kb.qnums.len() as u32;
+        if let Some(t) = title {
             kb.by_title.insert(wikitext::normalize_title(t), idx);
         }
-        if let Some(l) = &e.label {
-            names.add(&e.qid, l);
+        qid_buf.clear();
+        qid_buf.push_str("Q");
+        qid_buf.push_str(&n.to_string());
+        for name in item_names {
+            names.add(&qid_buf, name);
         }
-        for a in &e.aliases {
-            names.add(&e.qid, a);
-        }
-        kb.type_of.insert(e.qid.clone(), idx);
-        kb.qids.push(e.qid);
-        kb.types.push(e.coarse_type);
+        let t = match kb.type_names.iter().position(|x| x == ty) {
+            Some(t) => t,
+            None => {
+                kb.type_names.push(ty.to_string());
+                kb.type_names.len() - 1
+            }
+        };
+        too_many_types |= t > u8::MAX as usize;
+        kb.types.push(t as u8);
+        kb.qnums.push(n);
+    })?;
+    if too_many_types {
+        return Err(StageError::Invalid { path, msg: "more than 256 coarse types".into() });
     }
+    kb.by_qnum = kb.qnums.iter().enumerate().map(|(i, &q)| (q, i as u32)).collect();
+    kb.by_qnum.sort_unstable();
     let names = names.build().map_err(|e| StageError::Invalid {
-        path: wikidata.join("entities.parquet"),
+        path: path.clone(),
         msg: format!("building the name index: {e}"),
     })?;
-    Ok((kb, names))
+    Ok((kb, names, size))
 }
 
 fn slice_chars(text: &str, a: u32, b: u32) -> String {
@@ -169,7 +364,7 @@ fn link_page(
                 Ok((e, hops)) => {
                     out.linked += 1;
                     out.via_redirect += u64::from(hops > 0);
-                    anchored.insert(kb.qids[e as usize].clone());
+                    anchored.insert(kb.qid(e));
                     r.push(Some(e));
                 }
                 Err(why) => {
@@ -182,7 +377,7 @@ fn link_page(
     }
     let page_entity = title
         .and_then(|t| resolver.resolve(&wikitext::normalize_title(t)).ok())
-        .map(|(e, _)| kb.qids[e as usize].clone());
+        .map(|(e, _)| kb.qid(e));
     let ctx = linker::PageContext { page_entity, anchored_entities: anchored };
     for (s, res) in sentences.iter().zip(resolved) {
         let mut rows: Vec<MentionRow> = Vec::new();
@@ -191,10 +386,10 @@ fn link_page(
             rows.push(MentionRow {
                 page_id: s.page_id,
                 sentence_index: s.sentence_index,
-                qid: kb.qids[e as usize].clone(),
+                qid: kb.qid(e),
                 surface: slice_chars(&s.text, a.char_start, a.char_end),
                 source: "anchor",
-                entity_type: kb.types[e as usize].clone(),
+                entity_type: kb.type_name(e).to_string(),
                 char_start: a.char_start,
                 char_end: a.char_end,
                 token_start: a.token_start,
@@ -211,7 +406,7 @@ fn link_page(
         };
         for m in linker.link_sentence(&input, &ctx) {
             out.resolutions.push(m.how.as_str());
-            let kb_type = kb.type_of.get(&m.qid).map(|&i| kb.types[i as usize].as_str());
+            let kb_type = kb.type_of(&m.qid);
             let entity_type = match (kb_type, m.detector_type) {
                 (Some(t), _) if t != "UNK" => t.to_string(),
                 (_, Some(d)) => d.as_str().to_string(),
@@ -288,6 +483,7 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
     let mut stats = Stats {
         sentence_dirs: opts.sentences.iter().map(|p| p.display().to_string()).collect(),
         shard: opts.shard.map(|(i, n)| format!("{i}/{n}")),
+        kb: opts.kb.as_str().to_string(),
         ..Default::default()
     };
     if let Some((i, n)) = opts.shard {
@@ -298,7 +494,10 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
             });
         }
     }
-    let (mut kb, names) = load_kb(&opts.wikidata, &opts.link)?;
+    let (mut kb, names, size) = load_kb(&opts.wikidata, &opts.link, opts.kb, opts.memory_budget)?;
+    stats.kb_items = size.items;
+    stats.kb_estimated_bytes = size.estimated_bytes();
+    stats.kb_heap_bytes = (kb.heap_bytes() + names.heap_bytes()) as u64;
     stats.names_indexed = names.name_count() as u64;
     let mut redirects = HashMap::new();
     let mut titles: HashMap<i64, String> = HashMap::new();
@@ -324,10 +523,7 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
             for s in batch? {
                 for a in &s.anchors {
                     if let Ok((e, _)) = resolver.resolve(&a.target) {
-                        prior.add(
-                            &slice_chars(&s.text, a.char_start, a.char_end),
-                            &kb.qids[e as usize],
-                        );
+                        prior.add(&slice_chars(&s.text, a.char_start, a.char_end), &kb.qid(e));
                     }
                 }
             }
@@ -347,7 +543,8 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
                 .map(|p| p.display().to_string())
                 .chain(std::iter::once(opts.wikidata.display().to_string())),
         )
-        .setting("link_options", format!("{:?}", opts.link));
+        .setting("link_options", format!("{:?}", opts.link))
+        .setting("kb", opts.kb.as_str());
     let mut sink = ParquetSink::create(
         &opts.out.join(MENTIONS.file_name()),
         MENTIONS,
@@ -407,17 +604,37 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
 /// The one-screen summary printed after the stage.
 pub fn summary(s: &Stats, out: &Path) -> String {
     format!(
-        "link: {} pages, {} sentences\n  anchors {}: linked {} ({} through redirects), unresolved {:?}\n  names indexed {}, prior surfaces {}\n  name-matched mentions {:?}\n  mentions written {}\n  output: {}",
+        "link: {} pages, {} sentences\n  anchors {}: linked {} ({} through redirects), unresolved {:?}\n  knowledge base {}: {} items, {:.1} MB with the name index\n  names indexed {}, prior surfaces {}\n  name-matched mentions {:?}\n  mentions written {}\n  output: {}",
         s.pages,
         s.sentences,
         s.anchors,
         s.anchors_linked,
         s.anchors_linked_through_redirect,
         s.anchors_unresolved_by_reason,
+        s.kb,
+        s.kb_items,
+        s.kb_heap_bytes as f64 / 1e6,
         s.names_indexed,
         s.prior_surfaces,
         s.name_mentions_by_resolution,
         s.mentions,
         out.display()
     )
+}
+
+/// Parses a memory size: bytes, or a number with K, M, G or T (powers of 1024), e.g. `12G`.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (num, mult) = match t.chars().last().map(|c| c.to_ascii_uppercase()) {
+        Some('K') => (&t[..t.len() - 1], 1u64 << 10),
+        Some('M') => (&t[..t.len() - 1], 1 << 20),
+        Some('G') => (&t[..t.len() - 1], 1 << 30),
+        Some('T') => (&t[..t.len() - 1], 1 << 40),
+        _ => (t, 1),
+    };
+    let v: f64 = num.trim().parse().map_err(|_| format!("not a size: {s:?} (e.g. 12G, 800M)"))?;
+    if !(v.is_finite() && v >= 0.0) {
+        return Err(format!("not a size: {s:?}"));
+    }
+    Ok((v * mult as f64) as u64)
 }
