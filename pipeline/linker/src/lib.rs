@@ -6,7 +6,7 @@
 //! does the same without model files:
 //!
 //! - [`detector`]: a fast rule-based mention detector with spaCy's label set;
-//! - [`names`]: an Aho-Corasick index of English labels and aliases, matched on token boundaries;
+//! - [`names`]: an `fst` index of English labels and aliases, matched on token boundaries;
 //! - [`disambiguate`]: which item an ambiguous name means (page entity, page anchors, anchor prior);
 //! - [`linker`]: the per-sentence entry point that combines the three.
 //!
