@@ -406,3 +406,101 @@ fn link_refuses_a_knowledge_base_over_its_memory_budget() {
         "{stats:?}"
     );
 }
+
+/// The anchor prior as a table: N `prior` shards merged equal the prior a whole `link` run
+/// writes, `link` shards that load it equal one run, and the table equals a count done in
+/// Python over the sentences' anchors (resolved through redirects and enwiki titles).
+#[test]
+fn persisted_prior_shards_merge_to_the_whole_and_match_python() {
+    use schemas::tables::{ANCHOR_PRIOR, MENTIONS};
+    let dir = tempfile::tempdir().unwrap();
+    let p = |s: &str| dir.path().join(s);
+    wikidata::run(&wikidata::Options::new(&fixture("e2e_wiki80/wikidata.json.gz"), &p("wd")))
+        .unwrap();
+    let mut wp = wikipedia::Options::new(
+        &fixture("e2e_wiki80/pages-articles-multistream.xml.bz2"),
+        &p("wp"),
+    );
+    wp.index = Some(fixture("e2e_wiki80/pages-articles-multistream-index.txt.bz2"));
+    wikipedia::run(&wp).unwrap();
+    link::run(&link::Options::new(&[p("wp")], &p("wd"), &p("link"))).unwrap();
+    let n = 3;
+    let shards: Vec<PathBuf> = (0..n).map(|i| p(&format!("prior-{i}"))).collect();
+    for (i, d) in shards.iter().enumerate() {
+        let mut o = link::PriorOptions::new(&[p("wp")], &p("wd"), d);
+        o.shard = Some((i, n));
+        let s = link::run_prior(&o).unwrap();
+        assert!(s.rows > 0 && s.rows < 2000, "{s:?}");
+    }
+    link::merge_priors(&shards, &p("prior")).unwrap();
+    let whole = table(&p("link"), ANCHOR_PRIOR);
+    assert!(whole.iter().map(|b| b.num_rows()).sum::<usize>() > 1000);
+    assert!(same_rows(&whole, &table(&p("prior"), ANCHOR_PRIOR)), "merged shards differ");
+    let mut joined = Vec::new();
+    for i in 0..n {
+        let mut o = link::Options::new(&[p("wp")], &p("wd"), &p(&format!("link-{i}")));
+        o.shard = Some((i, n));
+        o.prior = Some(p("prior"));
+        link::run(&o).unwrap();
+        joined.extend(table(&p(&format!("link-{i}")), MENTIONS));
+    }
+    assert!(same_rows(&table(&p("link"), MENTIONS), &joined), "link shards with the prior differ");
+
+    let v = py_json(
+        r#"
+import duckdb, json, sys
+from collections import Counter
+wp, wd, link = sys.argv[1], sys.argv[2], sys.argv[3]
+con = duckdb.connect()
+def norm(t):
+    t = t.replace("_", " ").strip()
+    return t[:1].upper() + t[1:]
+items = {norm(t): q for q, t in con.execute(f"SELECT qid, enwiki_title FROM '{wd}/entities.parquet' WHERE kind = 'item' AND enwiki_title IS NOT NULL").fetchall()}
+redirects = dict(con.execute(f"SELECT title, target FROM '{wp}/redirects.parquet'").fetchall())
+def resolve(t):
+    seen = [t]
+    for _ in range(9):
+        if t in items:
+            return items[t]
+        if t not in redirects or redirects[t] in seen:
+            return None
+        t = redirects[t]
+        seen.append(t)
+    return None
+counts = Counter()
+for text, anchors in con.execute(f"SELECT text, anchors FROM '{wp}/sentences.parquet'").fetchall():
+    for a in anchors:
+        q = resolve(a["target"])
+        if q is not None and a["char_end"] > a["char_start"]:
+            counts[(text[a["char_start"]:a["char_end"]], q)] += 1
+ours = {(s, q): n for s, q, n in con.execute(f"SELECT surface, qid, count FROM '{link}/anchor_prior.parquet'").fetchall()}
+print(json.dumps({"same": ours == dict(counts), "rows": len(ours), "python": len(counts),
+                  "sorted": con.execute(f"SELECT count(*) FROM (SELECT surface, qid, lag(surface) OVER () ps, lag(qid) OVER () pq FROM '{link}/anchor_prior.parquet') WHERE ps IS NOT NULL AND (encode(ps) > encode(surface) OR (ps = surface AND encode(pq) >= encode(qid)))").fetchone()[0]}))
+"#,
+        &[&p("wp"), &p("wd"), &p("link")],
+    );
+    assert_eq!(v["same"], true, "{v}");
+    assert_eq!(v["sorted"], 0, "{v}");
+}
+
+/// `link --of N --dry-run` prints the N prior tasks, the merge, the N link tasks and the
+/// dataset merge, and runs nothing.
+#[test]
+fn link_dry_run_prints_the_task_list() {
+    let t = link::task_list(
+        &[PathBuf::from("wp/0"), PathBuf::from("wp/1")],
+        Path::new("wd"),
+        Path::new("L"),
+        3,
+        "",
+    );
+    let lines: Vec<&str> = t.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(lines.len(), 3 + 1 + 3 + 1, "{t}");
+    assert_eq!(
+        lines[0],
+        "pipeline prior --sentences wp/0 wp/1 --wikidata wd --shard 0 --of 3 --out L/prior-0"
+    );
+    assert_eq!(lines[3], "pipeline prior-merge L/prior-0 L/prior-1 L/prior-2 --out L/prior");
+    assert_eq!(lines[6], "pipeline link --sentences wp/0 wp/1 --wikidata wd --prior L/prior --shard 2 --of 3 --out L/link-2");
+    assert!(lines[7].starts_with("pipeline dataset --link L/link-0 L/link-1 L/link-2 "));
+}

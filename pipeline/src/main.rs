@@ -109,6 +109,45 @@ enum Command {
         /// default: 75% of RAM).
         #[arg(long, value_parser = link::parse_size)]
         memory_budget: Option<u64>,
+        /// A directory with `anchor_prior.parquet` (from `pipeline prior` + `prior-merge`): a
+        /// shard then reads only its own pages instead of counting every page's anchors.
+        #[arg(long)]
+        prior: Option<PathBuf>,
+        /// With --of N: print the commands of a run split into N tasks under --out (N prior
+        /// tasks, one merge, N link tasks, the dataset merge) and exit.
+        #[arg(long, requires = "of")]
+        dry_run: bool,
+    },
+    /// Count the anchor prior (anchor text -> item) of one shard of pages (or all) into
+    /// anchor_prior.parquet; `prior-merge` adds shards up for `link --prior`.
+    Prior {
+        /// Output directories of `pipeline wikipedia`, in order (as given to `link`).
+        #[arg(long, required = true, num_args = 1..)]
+        sentences: Vec<PathBuf>,
+        /// Output directory of `pipeline wikidata`.
+        #[arg(long)]
+        wikidata: PathBuf,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// Count only shard I of --of N (the same page ranges as `link --shard`).
+        #[arg(long, requires = "of")]
+        shard: Option<usize>,
+        /// Number of shards.
+        #[arg(long, requires = "shard")]
+        of: Option<usize>,
+        /// Linking targets, as for `link --kb`.
+        #[arg(long, default_value = "enwiki")]
+        kb: link::KbScope,
+    },
+    /// Add up `pipeline prior` outputs into one anchor_prior.parquet.
+    PriorMerge {
+        /// `pipeline prior` output directories.
+        #[arg(required = true, num_args = 1..)]
+        priors: Vec<PathBuf>,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Run every stage from one TOML config, skipping stages that are complete and up to date
     /// (an interrupted run resumes). See configs/sample.toml.
@@ -236,8 +275,25 @@ fn main() -> Result<()> {
             of,
             kb,
             memory_budget,
+            prior,
+            dry_run,
         } => {
+            if dry_run {
+                let mut flags = String::new();
+                if ignore_case {
+                    flags += " --ignore-case";
+                }
+                if names_anywhere {
+                    flags += " --names-anywhere";
+                }
+                if kb != link::KbScope::Enwiki {
+                    flags += &format!(" --kb {}", kb.as_str());
+                }
+                print!("{}", link::task_list(&sentences, &wikidata, &out, of.unwrap_or(1), &flags));
+                return Ok(());
+            }
             let mut opts = link::Options::new(&sentences, &wikidata, &out);
+            opts.prior = prior;
             opts.shard = shard.zip(of);
             opts.kb = kb;
             if let Some(b) = memory_budget {
@@ -250,6 +306,28 @@ fn main() -> Result<()> {
             }
             let stats = link::run(&opts).context("stage link failed")?;
             println!("{}", link::summary(&stats, &out));
+        }
+        Command::Prior { sentences, wikidata, out, shard, of, kb } => {
+            let mut o = link::PriorOptions::new(&sentences, &wikidata, &out);
+            o.shard = shard.zip(of);
+            o.kb = kb;
+            let s = link::run_prior(&o).context("stage prior failed")?;
+            println!(
+                "prior: {} (surface, item) rows, {} surfaces -> {}",
+                s.rows,
+                s.surfaces,
+                out.display()
+            );
+        }
+        Command::PriorMerge { priors, out } => {
+            let s = link::merge_priors(&priors, &out).context("prior-merge failed")?;
+            println!(
+                "prior-merge: {} inputs, {} rows, {} surfaces -> {}",
+                priors.len(),
+                s.rows,
+                s.surfaces,
+                out.display()
+            );
         }
         Command::Run { config } => {
             let cfg = pipeline::run::load(&config)?;

@@ -347,8 +347,23 @@ pub const PAIRS: Table = Table {
     },
 };
 
+/// The anchor prior of `link`: how often each anchor text links to each item.
+pub const ANCHOR_PRIOR: Table = Table {
+    name: "anchor_prior",
+    version: 1,
+    doc: "one row per (anchor surface, item) over the linked pages' resolved anchors, sorted by \
+          surface then qid (byte order); shards' tables add up row by row (`pipeline prior-merge`)",
+    build: || {
+        vec![
+            f("surface", utf8(), false, "the anchor's text as it appears in the sentence"),
+            f("qid", utf8(), false, "the item the anchor's target resolves to"),
+            f("count", DataType::UInt64, false, "number of such anchors"),
+        ]
+    },
+};
+
 /// Every table of the contract.
-pub const ALL_TABLES: [Table; 10] = [
+pub const ALL_TABLES: [Table; 11] = [
     ENTITIES,
     CLAIMS,
     PROPERTIES,
@@ -359,6 +374,7 @@ pub const ALL_TABLES: [Table; 10] = [
     RELATION_INSTANCES,
     RELATIONS,
     PAIRS,
+    ANCHOR_PRIOR,
 ];
 
 /// Looks a table up by name.

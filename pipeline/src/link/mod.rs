@@ -9,6 +9,7 @@
 //! The stage reads only the `wikipedia` and `wikidata` stages' Parquet, so it reruns on its own
 //! (e.g. with other matching options) without reparsing a dump.
 pub mod detect;
+mod prior;
 pub mod resolve;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -23,7 +24,7 @@ use crate::columns::strings;
 use crate::error::StageError;
 use crate::records::{self, SentenceRecord};
 use resolve::TitleResolver;
-use schemas::tables::MENTIONS;
+use schemas::tables::{ANCHOR_PRIOR, MENTIONS};
 use schemas::{ParquetSink, Provenance, SinkOptions};
 
 #[derive(Debug, Clone)]
@@ -42,6 +43,9 @@ pub struct Options {
     pub kb: KbScope,
     /// Refuse to build a knowledge base whose estimated size exceeds this many bytes.
     pub memory_budget: u64,
+    /// A directory holding `anchor_prior.parquet` (from `pipeline prior` + `prior-merge`, or an
+    /// earlier `link` run): used instead of counting the anchors of every input page.
+    pub prior: Option<PathBuf>,
 }
 
 impl Options {
@@ -57,6 +61,7 @@ impl Options {
             shard: None,
             kb: KbScope::default(),
             memory_budget: default_memory_budget(),
+            prior: None,
         }
     }
 }
@@ -232,11 +237,47 @@ fn for_each_kb_item(
     Ok(())
 }
 
+/// Redirects (title -> target), page titles and the page order of `wikipedia` outputs.
+type Pages = (HashMap<String, String>, HashMap<i64, String>, Vec<i64>);
+
+fn load_pages(dirs: &[PathBuf]) -> Result<Pages, StageError> {
+    let mut redirects = HashMap::new();
+    let mut titles: HashMap<i64, String> = HashMap::new();
+    let mut page_order: Vec<i64> = Vec::new();
+    for dir in dirs {
+        redirects.extend(records::redirects(&dir.join("redirects.parquet"))?);
+        for (id, title, _) in records::pages(&dir.join("pages.parquet"))? {
+            page_order.push(id);
+            titles.insert(id, title);
+        }
+    }
+    Ok((redirects, titles, page_order))
+}
+
+/// The pages of shard I of N: the I-th of N contiguous ranges of the input's pages.
+fn shard_pages(page_order: &[i64], shard: Option<(usize, usize)>) -> Option<HashSet<i64>> {
+    shard.map(|(i, n)| {
+        let len = page_order.len();
+        page_order[i * len / n..(i + 1) * len / n].iter().copied().collect()
+    })
+}
+
+fn check_shard(shard: Option<(usize, usize)>, out: &Path) -> Result<(), StageError> {
+    match shard {
+        Some((i, n)) if n == 0 || i >= n => Err(StageError::Invalid {
+            path: out.to_path_buf(),
+            msg: format!("--shard {i} --of {n}: need I < N"),
+        }),
+        _ => Ok(()),
+    }
+}
+
 fn load_kb(
     wikidata: &Path,
     opts: &linker::LinkOptions,
     scope: KbScope,
     budget: u64,
+    with_names: bool,
 ) -> Result<(Kb, linker::NameIndex, KbSize), StageError> {
     let path = wikidata.join("entities.parquet");
     // Pass 1: sizes only, so a KB that cannot fit is refused before anything is built.
@@ -288,8 +329,10 @@ fn load_kb(
         qid_buf.clear();
         qid_buf.push_str("Q");
         qid_buf.push_str(&n.to_string());
-        for name in item_names {
-            names.add(&qid_buf, name);
+        if with_names {
+            for name in item_names {
+                names.add(&qid_buf, name);
+            }
         }
         let t = match kb.type_names.iter().position(|x| x == ty) {
             Some(t) => t,
@@ -489,50 +532,33 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
         kb: opts.kb.as_str().to_string(),
         ..Default::default()
     };
-    if let Some((i, n)) = opts.shard {
-        if n == 0 || i >= n {
-            return Err(StageError::Invalid {
-                path: opts.out.clone(),
-                msg: format!("--shard {i} --of {n}: need I < N"),
-            });
-        }
-    }
-    let (mut kb, names, size) = load_kb(&opts.wikidata, &opts.link, opts.kb, opts.memory_budget)?;
+    check_shard(opts.shard, &opts.out)?;
+    let (mut kb, names, size) =
+        load_kb(&opts.wikidata, &opts.link, opts.kb, opts.memory_budget, true)?;
     stats.kb_items = size.items;
     stats.kb_estimated_bytes = size.estimated_bytes();
     stats.kb_heap_bytes = (kb.heap_bytes() + names.heap_bytes()) as u64;
     stats.names_indexed = names.name_count() as u64;
-    let mut redirects = HashMap::new();
-    let mut titles: HashMap<i64, String> = HashMap::new();
-    let mut page_order: Vec<i64> = Vec::new();
-    for dir in &opts.sentences {
-        redirects.extend(records::redirects(&dir.join("redirects.parquet"))?);
-        for (id, title, _) in records::pages(&dir.join("pages.parquet"))? {
-            page_order.push(id);
-            titles.insert(id, title);
-        }
-    }
+    let (redirects, titles, page_order) = load_pages(&opts.sentences)?;
     // The pages this run links: all, or one contiguous range of them.
-    let in_shard: Option<HashSet<i64>> = opts.shard.map(|(i, n)| {
-        let len = page_order.len();
-        page_order[i * len / n..(i + 1) * len / n].iter().copied().collect()
-    });
+    let in_shard = shard_pages(&page_order, opts.shard);
+    drop(page_order);
     let resolver = TitleResolver::new(redirects, std::mem::take(&mut kb.by_title));
 
-    // Pass 1: the anchor prior (surface text -> linked item counts) over the whole input.
-    let mut prior = linker::PriorBuilder::new();
-    for dir in &opts.sentences {
-        for batch in records::sentences(&dir.join("sentences.parquet"))? {
-            for s in batch? {
-                for a in &s.anchors {
-                    if let Ok((e, _)) = resolver.resolve(&a.target) {
-                        prior.add(&slice_chars(&s.text, a.char_start, a.char_end), &kb.qid(e));
-                    }
-                }
-            }
+    // Pass 1: the anchor prior (surface text -> linked item counts) over the whole input, or
+    // the persisted one (`--prior`, e.g. merged from `pipeline prior` shards).
+    let prior = match &opts.prior {
+        Some(dir) => prior::read(&[dir.join(ANCHOR_PRIOR.file_name())])?.build(),
+        None => {
+            let p = prior::count(&opts.sentences, &resolver, None, |e| kb.qid(e))?.build();
+            let prov =
+                Provenance::new(concat!("wikirel-pipeline ", env!("CARGO_PKG_VERSION")), "link")
+                    .with_inputs(opts.sentences.iter().map(|p| p.display().to_string()))
+                    .setting("kb", opts.kb.as_str());
+            prior::write(&opts.out.join(ANCHOR_PRIOR.file_name()), &p, &prov)?;
+            p
         }
-    }
-    let prior = prior.build();
+    };
     stats.prior_surfaces = prior.len() as u64;
     let linker = linker::Linker::new(names, prior, opts.link.clone()).map_err(|e| {
         StageError::Invalid { path: opts.wikidata.clone(), msg: format!("linker: {e}") }
@@ -605,6 +631,123 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
     sink.finish()?;
     crate::stats::write_json(&opts.out.join("stats.json"), &stats)?;
     Ok(stats)
+}
+
+/// Options of `pipeline prior`: the anchor prior of one shard of pages (or of all).
+#[derive(Debug, Clone)]
+pub struct PriorOptions {
+    pub sentences: Vec<PathBuf>,
+    pub wikidata: PathBuf,
+    pub out: PathBuf,
+    pub shard: Option<(usize, usize)>,
+    pub kb: KbScope,
+    pub memory_budget: u64,
+}
+
+impl PriorOptions {
+    pub fn new(sentences: &[PathBuf], wikidata: &Path, out: &Path) -> Self {
+        PriorOptions {
+            sentences: sentences.to_vec(),
+            wikidata: wikidata.to_path_buf(),
+            out: out.to_path_buf(),
+            shard: None,
+            kb: KbScope::default(),
+            memory_budget: default_memory_budget(),
+        }
+    }
+}
+
+/// What `pipeline prior` / `prior-merge` wrote.
+#[derive(Debug, Default, Clone, Serialize, PartialEq)]
+pub struct PriorStats {
+    pub shard: Option<String>,
+    pub inputs: Vec<String>,
+    /// Rows of `anchor_prior.parquet`: distinct (surface, item) pairs.
+    pub rows: u64,
+    pub surfaces: u64,
+}
+
+/// Counts the anchor prior of the shard's pages into `<out>/anchor_prior.parquet`. The N
+/// shards' tables merged (`merge_priors`) equal the prior of one whole run.
+pub fn run_prior(o: &PriorOptions) -> Result<PriorStats, StageError> {
+    std::fs::create_dir_all(&o.out).map_err(|e| StageError::io(&o.out, e))?;
+    check_shard(o.shard, &o.out)?;
+    let plain = linker::LinkOptions::default();
+    let (mut kb, _, _) = load_kb(&o.wikidata, &plain, o.kb, o.memory_budget, false)?;
+    let (redirects, _, page_order) = load_pages(&o.sentences)?;
+    let keep = shard_pages(&page_order, o.shard);
+    drop(page_order);
+    let resolver = TitleResolver::new(redirects, std::mem::take(&mut kb.by_title));
+    let p = prior::count(&o.sentences, &resolver, keep.as_ref(), |e| kb.qid(e))?.build();
+    let prov = Provenance::new(concat!("wikirel-pipeline ", env!("CARGO_PKG_VERSION")), "prior")
+        .with_inputs(
+            o.sentences
+                .iter()
+                .map(|p| p.display().to_string())
+                .chain(std::iter::once(o.wikidata.display().to_string())),
+        )
+        .setting("kb", o.kb.as_str())
+        .setting("shard", o.shard.map_or("all".to_string(), |(i, n)| format!("{i}/{n}")));
+    let rows = prior::write(&o.out.join(ANCHOR_PRIOR.file_name()), &p, &prov)?;
+    let stats = PriorStats {
+        shard: o.shard.map(|(i, n)| format!("{i}/{n}")),
+        inputs: o.sentences.iter().map(|p| p.display().to_string()).collect(),
+        rows,
+        surfaces: p.len() as u64,
+    };
+    crate::stats::write_json(&o.out.join("stats.json"), &stats)?;
+    Ok(stats)
+}
+
+/// Adds up the `anchor_prior` tables of `inputs` (directories) into `<out>/anchor_prior.parquet`.
+pub fn merge_priors(inputs: &[PathBuf], out: &Path) -> Result<PriorStats, StageError> {
+    std::fs::create_dir_all(out).map_err(|e| StageError::io(out, e))?;
+    let paths: Vec<PathBuf> = inputs.iter().map(|d| d.join(ANCHOR_PRIOR.file_name())).collect();
+    let p = prior::read(&paths)?.build();
+    let prov =
+        Provenance::new(concat!("wikirel-pipeline ", env!("CARGO_PKG_VERSION")), "prior-merge")
+            .with_inputs(inputs.iter().map(|p| p.display().to_string()));
+    let rows = prior::write(&out.join(ANCHOR_PRIOR.file_name()), &p, &prov)?;
+    let stats = PriorStats {
+        shard: None,
+        inputs: inputs.iter().map(|p| p.display().to_string()).collect(),
+        rows,
+        surfaces: p.len() as u64,
+    };
+    crate::stats::write_json(&out.join("stats.json"), &stats)?;
+    Ok(stats)
+}
+
+/// The commands of a linking run split into `n` tasks under `root`: `n` prior tasks, one
+/// merge, `n` link tasks and the dataset merge (what `pipeline link --of N --dry-run` prints).
+pub fn task_list(
+    sentences: &[PathBuf],
+    wikidata: &Path,
+    root: &Path,
+    n: usize,
+    flags: &str,
+) -> String {
+    let s: Vec<String> = sentences.iter().map(|p| p.display().to_string()).collect();
+    let (s, w, r) = (s.join(" "), wikidata.display(), root.display());
+    let mut out =
+        format!("# {n} prior tasks (independent; e.g. a Slurm array or Kubernetes indexed job)\n");
+    for i in 0..n {
+        out += &format!("pipeline prior --sentences {s} --wikidata {w} --shard {i} --of {n} --out {r}/prior-{i}\n");
+    }
+    out += "# 1 merge, after every prior task\n";
+    let priors: Vec<String> = (0..n).map(|i| format!("{r}/prior-{i}")).collect();
+    out += &format!("pipeline prior-merge {} --out {r}/prior\n", priors.join(" "));
+    out += &format!("# {n} link tasks (independent), after the merge\n");
+    for i in 0..n {
+        out += &format!(
+            "pipeline link --sentences {s} --wikidata {w} --prior {r}/prior --shard {i} --of {n}{flags} --out {r}/link-{i}\n"
+        );
+    }
+    let links: Vec<String> = (0..n).map(|i| format!("{r}/link-{i}")).collect();
+    out += "# the dataset merges the link shards, in order\n";
+    out +=
+        &format!("pipeline dataset --link {} --wikidata {w} --out DATASET_DIR\n", links.join(" "));
+    out
 }
 
 /// The one-screen summary printed after the stage.
