@@ -424,8 +424,8 @@ impl NameIndex {
             let mut node = fst.root();
             let mut acc = Output::zero();
             let mut c = s;
-            for b in byte_at[s]..byte_at[limit] {
-                let Some(i) = node.find_input(hay_bytes[b]) else { break };
+            for (b, &byte) in hay_bytes.iter().enumerate().take(byte_at[limit]).skip(byte_at[s]) {
+                let Some(i) = node.find_input(byte) else { break };
                 let t = node.transition(i);
                 acc = acc.cat(t.out);
                 node = fst.node(t.addr);

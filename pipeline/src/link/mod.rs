@@ -13,6 +13,7 @@ mod prior;
 pub mod resolve;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -327,8 +328,7 @@ fn load_kb(
             kb.by_title.insert(wikitext::normalize_title(t), idx);
         }
         qid_buf.clear();
-        qid_buf.push_str("Q");
-        qid_buf.push_str(&n.to_string());
+        let _ = write!(qid_buf, "Q{n}");
         if with_names {
             for name in item_names {
                 names.add(&qid_buf, name);
