@@ -7,6 +7,11 @@ use clap::{Parser, Subcommand};
 use pipeline::wikidata::{self, relations::RelationsArg};
 use pipeline::{dataset, link, wikipedia};
 
+/// mimalloc instead of glibc malloc: the stages allocate many short-lived rows on all cores,
+/// and glibc's arenas spent more than half of `link`'s CPU time (perf, docs/SCALE.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "pipeline",

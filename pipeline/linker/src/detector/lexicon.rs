@@ -1323,6 +1323,9 @@ mod tests {
             ("GPE_NAMES", GPE_NAMES),
             ("GPE_PHRASES", GPE_PHRASES),
         ];
+        // `role` searches these lists only for tokens of this shape.
+        assert!(CONNECTORS.iter().all(|w| w.len() <= 5 && w.as_bytes()[0].is_ascii_lowercase()));
+        assert!(MONTHS_AND_DAYS.iter().all(|w| w.as_bytes()[0].is_ascii_uppercase()));
         for (name, list) in lists {
             assert!(list.windows(2).all(|w| w[0] < w[1]), "{name} is not sorted");
         }

@@ -106,13 +106,16 @@ fn ontonotes_span(tokens: &[&str], start: usize, end: usize) -> Span {
 
 /// The role of token `i`.
 fn role(tokens: &[&str], i: usize, t: &str) -> Role {
-    if contains(CONNECTORS, t) {
+    // The word lists are searched only for tokens of their shape (every connector is a short
+    // lower-case ASCII word, every month/day name is capitalised): most tokens skip them.
+    let first = t.as_bytes().first().copied().unwrap_or(0);
+    if first.is_ascii_lowercase() && t.len() <= 5 && contains(CONNECTORS, t) {
         return Role::Connector;
     }
     if matches!(t, "-" | "'" | "&" | "." | "\u{2019}") {
         return Role::Joiner;
     }
-    if contains(MONTHS_AND_DAYS, t) || is_number(t) {
+    if (first.is_ascii_uppercase() && contains(MONTHS_AND_DAYS, t)) || is_number(t) {
         return Role::Break;
     }
     if sentence_initial(tokens, i) && contains(SENTENCE_INITIAL, t) {
@@ -155,13 +158,13 @@ fn is_acronym(t: &str) -> bool {
 fn is_capitalised(t: &str) -> bool {
     let mut chars = t.chars();
     let Some(first) = chars.next() else { return false };
-    let rest: Vec<char> = chars.collect();
+    let rest = chars.as_str();
     if first.is_uppercase() {
-        rest.iter().any(|c| c.is_alphabetic()) || rest == ['.']
+        rest.chars().any(char::is_alphabetic) || rest == "."
     } else {
         first.is_lowercase()
-            && rest.iter().any(|c| c.is_uppercase())
-            && rest.iter().all(|c| c.is_alphanumeric())
+            && rest.chars().any(char::is_uppercase)
+            && rest.chars().all(char::is_alphanumeric)
     }
 }
 
