@@ -6,12 +6,14 @@
 //! every reader refuses a file whose version it does not know, naming the file and both
 //! versions, instead of misreading it.
 pub mod error;
+pub mod ids;
 pub mod provenance;
 pub mod reader;
 pub mod tables;
 pub mod writer;
 
 pub use error::SchemaError;
+pub use ids::{NotAQid, Qid};
 pub use provenance::Provenance;
 pub use reader::{open_table, open_table_columns, read_all, TableReader};
 pub use tables::{Table, ALL_TABLES};

@@ -11,6 +11,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use schemas::Qid;
+
 /// How a mention's item was chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Resolution {
@@ -40,9 +42,9 @@ impl Resolution {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PageContext {
     /// The page's own item (from its title's sitelink), if any.
-    pub page_entity: Option<String>,
+    pub page_entity: Option<Qid>,
     /// Items linked by anchors anywhere on the page (all sentences).
-    pub anchored_entities: HashSet<String>,
+    pub anchored_entities: HashSet<Qid>,
 }
 
 /// Thresholds of the anchor-prior rule.
@@ -67,7 +69,7 @@ impl Default for PriorThresholds {
 /// Shards of the dump can each fill a builder; [`PriorBuilder::merge`] adds them up.
 #[derive(Debug, Clone, Default)]
 pub struct PriorBuilder {
-    counts: HashMap<Box<str>, HashMap<Box<str>, u32>>,
+    counts: HashMap<Box<str>, HashMap<Qid, u32>>,
 }
 
 impl PriorBuilder {
@@ -77,25 +79,21 @@ impl PriorBuilder {
     }
 
     /// Records one anchor whose text is `surface` and whose target is `qid`.
-    pub fn add(&mut self, surface: &str, qid: &str) {
+    pub fn add(&mut self, surface: &str, qid: Qid) {
         self.add_count(surface, qid, 1);
     }
 
     /// Records `n` such anchors at once (e.g. when reloading a saved prior).
-    pub fn add_count(&mut self, surface: &str, qid: &str, n: u32) {
-        if surface.is_empty() || qid.is_empty() || n == 0 {
+    pub fn add_count(&mut self, surface: &str, qid: Qid, n: u32) {
+        if surface.is_empty() || n == 0 {
             return;
         }
         let per_qid = match self.counts.get_mut(surface) {
             Some(m) => m,
             None => self.counts.entry(surface.into()).or_default(),
         };
-        match per_qid.get_mut(qid) {
-            Some(c) => *c = c.saturating_add(n),
-            None => {
-                per_qid.insert(qid.into(), n);
-            }
-        }
+        let c = per_qid.entry(qid).or_insert(0);
+        *c = c.saturating_add(n);
     }
 
     /// Adds the counts of another shard.
@@ -115,7 +113,7 @@ impl PriorBuilder {
             .counts
             .into_iter()
             .map(|(surface, per_qid)| {
-                let mut targets: Vec<(Box<str>, u32)> = per_qid.into_iter().collect();
+                let mut targets: Vec<(Qid, u32)> = per_qid.into_iter().collect();
                 // Most linked first; ties by qid so the order is deterministic.
                 targets.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
                 let total = targets.iter().map(|t| u64::from(t.1)).sum();
@@ -129,7 +127,7 @@ impl PriorBuilder {
 #[derive(Debug, Clone)]
 struct SurfaceCounts {
     total: u64,
-    targets: Box<[(Box<str>, u32)]>,
+    targets: Box<[(Qid, u32)]>,
 }
 
 /// How often each anchor surface links to each item, over the whole dump.
@@ -155,10 +153,10 @@ impl Prior {
     }
 
     /// Links from `surface` to `qid`.
-    pub fn count(&self, surface: &str, qid: &str) -> u32 {
+    pub fn count(&self, surface: &str, qid: Qid) -> u32 {
         self.by_surface
             .get(surface)
-            .and_then(|s| s.targets.iter().find(|t| &*t.0 == qid))
+            .and_then(|s| s.targets.iter().find(|t| t.0 == qid))
             .map_or(0, |t| t.1)
     }
 
@@ -169,10 +167,8 @@ impl Prior {
 
     /// Every `(surface, qid, count)`, e.g. to save the prior and reload it with
     /// [`PriorBuilder::add_count`]. Order is unspecified.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str, u32)> + '_ {
-        self.by_surface
-            .iter()
-            .flat_map(|(s, c)| c.targets.iter().map(move |(q, n)| (&**s, &**q, *n)))
+    pub fn iter(&self) -> impl Iterator<Item = (&str, Qid, u32)> + '_ {
+        self.by_surface.iter().flat_map(|(s, c)| c.targets.iter().map(move |&(q, n)| (&**s, q, n)))
     }
 
     /// Back to a builder, to merge more shards in.
@@ -186,17 +182,12 @@ impl Prior {
 
     /// The candidate the prior picks for `surface`, if it passes the thresholds and is strictly
     /// ahead of every other candidate.
-    fn pick<'q>(
-        &self,
-        surface: &str,
-        candidates: &[&'q str],
-        t: &PriorThresholds,
-    ) -> Option<&'q str> {
+    fn pick(&self, surface: &str, candidates: &[Qid], t: &PriorThresholds) -> Option<Qid> {
         let counts = self.by_surface.get(surface)?;
-        let mut best: Option<(&'q str, u32)> = None;
+        let mut best: Option<(Qid, u32)> = None;
         let mut second = 0u32;
         for &c in candidates {
-            let n = counts.targets.iter().find(|t| &*t.0 == c).map_or(0, |t| t.1);
+            let n = counts.targets.iter().find(|t| t.0 == c).map_or(0, |t| t.1);
             match best {
                 Some((_, b)) if n > b => {
                     second = b;
@@ -216,24 +207,24 @@ impl Prior {
 ///
 /// One candidate is linked directly. Several go through the rules in the module docs. Returns
 /// `None` when the name stays ambiguous (or there is no candidate).
-pub fn resolve<'q>(
+pub fn resolve(
     surface: &str,
-    candidates: &[&'q str],
+    candidates: &[Qid],
     page: &PageContext,
     prior: &Prior,
     thresholds: &PriorThresholds,
-) -> Option<(&'q str, Resolution)> {
+) -> Option<(Qid, Resolution)> {
     match candidates {
         [] => return None,
-        [only] => return Some((only, Resolution::Unique)),
+        [only] => return Some((*only, Resolution::Unique)),
         _ => {}
     }
-    if let Some(page_qid) = page.page_entity.as_deref() {
+    if let Some(page_qid) = page.page_entity {
         if let Some(&c) = candidates.iter().find(|&&c| c == page_qid) {
             return Some((c, Resolution::PageEntity));
         }
     }
-    let mut anchored = candidates.iter().filter(|&&c| page.anchored_entities.contains(c));
+    let mut anchored = candidates.iter().filter(|&&c| page.anchored_entities.contains(&c));
     if let (Some(&c), None) = (anchored.next(), anchored.next()) {
         return Some((c, Resolution::PageAnchors));
     }
@@ -244,17 +235,25 @@ pub fn resolve<'q>(
 mod tests {
     use super::*;
 
+    fn q(s: &str) -> Qid {
+        s.parse().expect("test qid")
+    }
+
+    fn qs(v: &[&str]) -> Vec<Qid> {
+        v.iter().map(|s| q(s)).collect()
+    }
+
     fn page(entity: Option<&str>, anchored: &[&str]) -> PageContext {
         PageContext {
-            page_entity: entity.map(str::to_owned),
-            anchored_entities: anchored.iter().map(|s| s.to_string()).collect(),
+            page_entity: entity.map(q),
+            anchored_entities: qs(anchored).into_iter().collect(),
         }
     }
 
     fn prior(obs: &[(&str, &str, u32)]) -> Prior {
         let mut b = PriorBuilder::new();
-        for &(s, q, n) in obs {
-            b.add_count(s, q, n);
+        for &(s, id, n) in obs {
+            b.add_count(s, q(id), n);
         }
         b.build()
     }
@@ -307,7 +306,8 @@ mod tests {
         ];
         let t = PriorThresholds::default();
         for (name, cands, ctx, pr, want) in cases {
-            assert_eq!(resolve("Georgia", cands, &ctx, pr, &t), want, "{name}");
+            let want = want.map(|(id, how)| (q(id), how));
+            assert_eq!(resolve("Georgia", &qs(cands), &ctx, pr, &t), want, "{name}");
         }
     }
 
@@ -315,34 +315,34 @@ mod tests {
     fn prior_is_per_exact_surface() {
         let p = prior(&[("Georgia", "Q230", 9)]);
         let t = PriorThresholds::default();
-        assert_eq!(resolve("georgia", &["Q230", "Q1428"], &page(None, &[]), &p, &t), None);
+        assert_eq!(resolve("georgia", &qs(&["Q230", "Q1428"]), &page(None, &[]), &p, &t), None);
     }
 
     #[test]
     fn nan_threshold_never_links() {
         let p = prior(&[("Georgia", "Q230", 9)]);
         let t = PriorThresholds { min_share: f64::NAN, min_count: 2 };
-        assert_eq!(resolve("Georgia", &["Q230", "Q1428"], &page(None, &[]), &p, &t), None);
+        assert_eq!(resolve("Georgia", &qs(&["Q230", "Q1428"]), &page(None, &[]), &p, &t), None);
     }
 
     #[test]
     fn merge_adds_shards() {
         let mut a = PriorBuilder::new();
-        a.add("Paris", "Q90");
-        a.add("Paris", "Q90");
+        a.add("Paris", q("Q90"));
+        a.add("Paris", q("Q90"));
         let mut b = PriorBuilder::new();
-        b.add("Paris", "Q90");
-        b.add("Paris", "Q167646");
-        b.add("", "Q1");
+        b.add("Paris", q("Q90"));
+        b.add("Paris", q("Q167646"));
+        b.add("", q("Q1"));
         a.merge(b);
         let p = a.build();
-        assert_eq!((p.count("Paris", "Q90"), p.total("Paris"), p.len()), (3, 4, 1));
+        assert_eq!((p.count("Paris", q("Q90")), p.total("Paris"), p.len()), (3, 4, 1));
         let mut again = p.clone().into_builder();
-        again.add_count("Paris", "Q90", u32::MAX);
+        again.add_count("Paris", q("Q90"), u32::MAX);
         let p2 = again.build();
-        assert_eq!(p2.count("Paris", "Q90"), u32::MAX);
+        assert_eq!(p2.count("Paris", q("Q90")), u32::MAX);
         let mut rows: Vec<_> = p.iter().collect();
         rows.sort();
-        assert_eq!(rows, vec![("Paris", "Q167646", 1), ("Paris", "Q90", 3)]);
+        assert_eq!(rows, vec![("Paris", q("Q90"), 3), ("Paris", q("Q167646"), 1)]);
     }
 }

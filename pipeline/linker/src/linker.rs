@@ -12,6 +12,7 @@ use std::fmt;
 use crate::detector::{detect, EntityType, Span};
 use crate::disambiguate::{resolve, PageContext, Prior, PriorThresholds, Resolution};
 use crate::names::{Boundary, NameIndex, NameIndexBuilder, NameIndexError, Normalization};
+use schemas::Qid;
 
 /// Switches of the linker.
 #[derive(Debug, Clone, PartialEq)]
@@ -103,7 +104,7 @@ pub struct SentenceInput<'a> {
 /// A linked mention without an anchor.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mention {
-    pub qid: String,
+    pub qid: Qid,
     pub char_start: u32,
     pub char_end: u32,
     pub token_start: u32,
@@ -134,21 +135,16 @@ impl Linker {
     }
 
     /// Builds the name index from `(qid, name)` pairs with the normalisation `opts` asks for.
-    pub fn from_names<Q, N, I>(
-        pairs: I,
-        prior: Prior,
-        opts: LinkOptions,
-    ) -> Result<Self, LinkerError>
+    pub fn from_names<N, I>(pairs: I, prior: Prior, opts: LinkOptions) -> Result<Self, LinkerError>
     where
-        Q: AsRef<str>,
         N: AsRef<str>,
-        I: IntoIterator<Item = (Q, N)>,
+        I: IntoIterator<Item = (Qid, N)>,
     {
         let norm =
             Normalization { case_sensitive: opts.case_sensitive, ..Normalization::default() };
         let mut b = NameIndexBuilder::new(norm).keep_numeric_names(opts.index_numeric_names);
         for (q, n) in pairs {
-            b.add(q.as_ref(), n.as_ref());
+            b.add(q, n.as_ref());
         }
         Self::new(b.build()?, prior, opts)
     }
@@ -182,7 +178,7 @@ impl Linker {
         let thresholds = self.opts.thresholds();
 
         let mut out = Vec::with_capacity(matches.len());
-        let mut candidates: Vec<&str> = Vec::new();
+        let mut candidates: Vec<Qid> = Vec::new();
         for m in matches {
             let (Some(&b0), Some(&b1)) =
                 (byte_at.get(m.char_start as usize), byte_at.get(m.char_end as usize))
@@ -207,7 +203,7 @@ impl Linker {
                 continue;
             };
             out.push(Mention {
-                qid: qid.to_owned(),
+                qid,
                 char_start: m.char_start,
                 char_end: m.char_end,
                 token_start: m.token_start,
@@ -271,9 +267,10 @@ mod tests {
 
     fn linker(opts: LinkOptions) -> Linker {
         let mut p = PriorBuilder::new();
-        p.add_count("Paris", "Q90", 9);
-        p.add_count("Paris", "Q167646", 1);
-        Linker::from_names(KB.iter().copied(), p.build(), opts).expect("linker builds")
+        p.add_count("Paris", Qid::new(90), 9);
+        p.add_count("Paris", Qid::new(167646), 1);
+        let kb = KB.iter().map(|&(q, n)| (q.parse::<Qid>().expect("test qid"), n));
+        Linker::from_names(kb, p.build(), opts).expect("linker builds")
     }
 
     fn run(l: &Linker, text: &str, anchors: &[(u32, u32)], page: &PageContext) -> Vec<String> {
@@ -298,7 +295,7 @@ mod tests {
         let strict = linker(LinkOptions { disambiguate: false, ..LinkOptions::default() });
         let none = PageContext::default();
         let on_georgia_page =
-            PageContext { page_entity: Some("Q2".into()), anchored_entities: Default::default() };
+            PageContext { page_entity: Some(Qid::new(2)), anchored_entities: Default::default() };
         type Case<'a> =
             (&'a str, &'a Linker, &'a str, &'a [(u32, u32)], &'a PageContext, &'a [&'a str]);
         let cases: Vec<Case> = vec![
@@ -379,7 +376,7 @@ mod tests {
     #[test]
     fn case_mismatch_is_an_error() {
         let idx = NameIndex::from_pairs(
-            KB.iter().copied(),
+            KB.iter().map(|&(q, n)| (q.parse::<Qid>().expect("test qid"), n)),
             Normalization { case_sensitive: false, ..Normalization::default() },
         )
         .expect("index builds");

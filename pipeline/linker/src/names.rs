@@ -3,8 +3,8 @@
 //! Built once from `(qid, name)` pairs, then queried per sentence. Memory is what limits this at
 //! full scale (7.1M enwiki items carry ~15-20M names), so the names live in one finite state
 //! transducer (`fst::Map`: sorted keys share prefixes *and* suffixes, a few bytes per name) that
-//! maps each distinct normalised name to its id; qids are interned as `u32` indices into one
-//! string arena; the qids carrying each name are one slice of a flat `u32` array (CSR layout).
+//! maps each distinct normalised name to its id; the items carrying each name are one slice of
+//! a flat [`Qid`] array (CSR layout).
 //! The builder holds every name once in a string arena with 12 bytes per (name, qid) pair and
 //! sorts those in place: no hash map of names, so building needs little more than the input.
 //! (An Aho-Corasick automaton over that many names needs gigabytes and overflows its state ids;
@@ -19,6 +19,7 @@
 use std::fmt;
 
 use fst::raw::Output;
+use schemas::Qid;
 
 use crate::normalize::{fold, fold_with_offsets};
 
@@ -67,20 +68,15 @@ pub struct NameIndexBuilder {
     keep_numeric: bool,
     /// Every indexed name, normalised, back to back (duplicates included).
     names: String,
-    /// (byte offset of the name in `names`, its byte length, qid number).
-    pairs: Vec<(u32, u32, u32)>,
-    qid_arena: String,
-    qid_offsets: Vec<u32>,
-    /// The qid number given to the last qid added: an item's names come one after another, so
-    /// this interns without a hash map; repeats elsewhere are merged in `build`.
-    last_qid: Option<u32>,
+    /// (byte offset of the name in `names`, its byte length, the item).
+    pairs: Vec<(u32, u32, Qid)>,
     overflow: Option<&'static str>,
 }
 
 impl NameIndexBuilder {
     /// An empty builder with the given normalisation.
     pub fn new(norm: Normalization) -> Self {
-        Self { norm, qid_offsets: vec![0], ..Self::default() }
+        Self { norm, ..Self::default() }
     }
 
     /// Also index names made only of digits and punctuation ("1998", "305"). Off by default:
@@ -93,12 +89,11 @@ impl NameIndexBuilder {
     /// Adds one name of one item. Names shorter than 2 chars (after trimming) and names made only
     /// of digits/punctuation (unless [`Self::keep_numeric_names`]) are skipped; duplicates are
     /// merged. Returns whether the name was indexed.
-    pub fn add(&mut self, qid: &str, name: &str) -> bool {
+    pub fn add(&mut self, qid: Qid, name: &str) -> bool {
         let key = fold(name.trim(), !self.norm.case_sensitive, self.norm.fold_punctuation);
-        if !indexable(&key, self.keep_numeric) || qid.is_empty() {
+        if !indexable(&key, self.keep_numeric) {
             return false;
         }
-        let Some(q) = self.intern_qid(qid) else { return false };
         let (Ok(off), Ok(len)) = (u32::try_from(self.names.len()), u32::try_from(key.len())) else {
             self.overflow = Some("name bytes");
             return false;
@@ -108,39 +103,13 @@ impl NameIndexBuilder {
             return false;
         }
         self.names.push_str(&key);
-        self.pairs.push((off, len, q));
+        self.pairs.push((off, len, qid));
         true
-    }
-
-    fn intern_qid(&mut self, qid: &str) -> Option<u32> {
-        if let Some(q) = self.last_qid {
-            if self.qid(q) == qid {
-                return Some(q);
-            }
-        }
-        let q = u32::try_from(self.qid_offsets.len() - 1).ok();
-        let end = u32::try_from(self.qid_arena.len() + qid.len()).ok();
-        let (Some(q), Some(end)) = (q, end) else {
-            self.overflow = Some("qids");
-            return None;
-        };
-        self.qid_arena.push_str(qid);
-        self.qid_offsets.push(end);
-        self.last_qid = Some(q);
-        Some(q)
-    }
-
-    fn qid(&self, q: u32) -> &str {
-        let i = q as usize;
-        &self.qid_arena[self.qid_offsets[i] as usize..self.qid_offsets[i + 1] as usize]
     }
 
     /// Approximate heap bytes the builder holds now.
     pub fn heap_bytes(&self) -> usize {
-        self.names.capacity()
-            + self.pairs.capacity() * 12
-            + self.qid_arena.capacity()
-            + self.qid_offsets.capacity() * 4
+        self.names.capacity() + self.pairs.capacity() * 12
     }
 
     /// Number of (name, qid) pairs added so far.
@@ -153,42 +122,13 @@ impl NameIndexBuilder {
         if let Some(what) = self.overflow {
             return Err(NameIndexError::TooLarge(what));
         }
-        let Self { norm, names, mut pairs, qid_arena, qid_offsets, .. } = self;
-        // A qid added again after other qids got a second number: map every number to the
-        // first one with the same string, and keep only those in the arena.
-        let n_qids = qid_offsets.len() - 1;
-        let qid_str = |q: usize| &qid_arena[qid_offsets[q] as usize..qid_offsets[q + 1] as usize];
-        let mut by_str: Vec<u32> = (0..n_qids as u32).collect();
-        by_str.sort_unstable_by(|&a, &b| {
-            qid_str(a as usize).cmp(qid_str(b as usize)).then(a.cmp(&b))
-        });
-        let mut canon: Vec<u32> = (0..n_qids as u32).collect();
-        for w in by_str.windows(2) {
-            if qid_str(w[0] as usize) == qid_str(w[1] as usize) {
-                canon[w[1] as usize] = canon[w[0] as usize];
-            }
-        }
-        let mut renumber = vec![u32::MAX; n_qids];
-        let mut arena = String::new();
-        let mut offsets = vec![0u32];
-        for q in 0..n_qids {
-            if canon[q] as usize == q {
-                renumber[q] = (offsets.len() - 1) as u32;
-                arena.push_str(qid_str(q));
-                offsets.push(arena.len() as u32);
-            }
-        }
-        for p in &mut pairs {
-            p.2 = renumber[canon[p.2 as usize] as usize];
-        }
-        drop((qid_arena, qid_offsets, canon, renumber, by_str));
-
-        let name = |p: &(u32, u32, u32)| &names.as_bytes()[p.0 as usize..(p.0 + p.1) as usize];
+        let Self { norm, names, mut pairs, .. } = self;
+        let name = |p: &(u32, u32, Qid)| &names.as_bytes()[p.0 as usize..(p.0 + p.1) as usize];
         pairs.sort_unstable_by(|a, b| name(a).cmp(name(b)).then(a.2.cmp(&b.2)));
         let mut map = fst::MapBuilder::memory();
         let mut name_offsets: Vec<u32> = vec![0];
-        let mut name_qids: Vec<u32> = Vec::with_capacity(pairs.len());
-        let mut prev: Option<(&[u8], u32)> = None;
+        let mut name_qids: Vec<Qid> = Vec::with_capacity(pairs.len());
+        let mut prev: Option<(&[u8], Qid)> = None;
         for p in &pairs {
             let n = name(p);
             match prev {
@@ -218,7 +158,7 @@ impl NameIndexBuilder {
         let bytes = map.into_inner().map_err(NameIndexError::Fst)?;
         let map = fst::Map::new(bytes).map_err(NameIndexError::Fst)?;
         name_qids.shrink_to_fit();
-        Ok(NameIndex { norm, map, name_offsets, name_qids, qid_arena: arena, qid_offsets: offsets })
+        Ok(NameIndex { norm, map, name_offsets, name_qids })
     }
 }
 
@@ -254,22 +194,19 @@ pub struct NameIndex {
     /// Normalised name -> name id.
     map: fst::Map<Vec<u8>>,
     name_offsets: Vec<u32>,
-    name_qids: Vec<u32>,
-    qid_arena: String,
-    qid_offsets: Vec<u32>,
+    name_qids: Vec<Qid>,
 }
 
 impl NameIndex {
     /// Builds an index from `(qid, name)` pairs in one go.
-    pub fn from_pairs<Q, N, I>(pairs: I, norm: Normalization) -> Result<Self, NameIndexError>
+    pub fn from_pairs<N, I>(pairs: I, norm: Normalization) -> Result<Self, NameIndexError>
     where
-        Q: AsRef<str>,
         N: AsRef<str>,
-        I: IntoIterator<Item = (Q, N)>,
+        I: IntoIterator<Item = (Qid, N)>,
     {
         let mut b = NameIndexBuilder::new(norm);
         for (q, n) in pairs {
-            b.add(q.as_ref(), n.as_ref());
+            b.add(q, n.as_ref());
         }
         b.build()
     }
@@ -284,28 +221,27 @@ impl NameIndex {
         self.name_offsets.len().saturating_sub(1)
     }
 
-    /// Number of distinct items.
+    /// Number of distinct items (counted on demand: for stats and tests).
     pub fn item_count(&self) -> usize {
-        self.qid_offsets.len().saturating_sub(1)
+        let mut items = self.name_qids.clone();
+        items.sort_unstable();
+        items.dedup();
+        items.len()
     }
 
     /// Approximate heap bytes held by the index (transducer included).
     pub fn heap_bytes(&self) -> usize {
-        self.map.as_fst().size()
-            + self.name_offsets.capacity() * 4
-            + self.name_qids.capacity() * 4
-            + self.qid_arena.capacity()
-            + self.qid_offsets.capacity() * 4
+        self.map.as_fst().size() + self.name_offsets.capacity() * 4 + self.name_qids.capacity() * 4
     }
 
     /// The qids carrying name `name` (empty for an unknown id). More than one means ambiguous.
-    pub fn candidates(&self, name: u32) -> impl Iterator<Item = &str> + '_ {
+    pub fn candidates(&self, name: u32) -> impl Iterator<Item = Qid> + '_ {
         let i = name as usize;
         let range = match (self.name_offsets.get(i), self.name_offsets.get(i + 1)) {
             (Some(&s), Some(&e)) if s <= e => s as usize..e as usize,
             _ => 0..0,
         };
-        self.name_qids.get(range).unwrap_or(&[]).iter().map(|&q| self.qid(q))
+        self.name_qids.get(range).unwrap_or(&[]).iter().copied()
     }
 
     /// Number of items carrying name `name`.
@@ -314,14 +250,6 @@ impl NameIndex {
         match (self.name_offsets.get(i), self.name_offsets.get(i + 1)) {
             (Some(&s), Some(&e)) => e.saturating_sub(s) as usize,
             _ => 0,
-        }
-    }
-
-    fn qid(&self, q: u32) -> &str {
-        let i = q as usize;
-        match (self.qid_offsets.get(i), self.qid_offsets.get(i + 1)) {
-            (Some(&s), Some(&e)) => self.qid_arena.get(s as usize..e as usize).unwrap_or(""),
-            _ => "",
         }
     }
 
@@ -507,7 +435,7 @@ mod tests {
 
     fn index(pairs: &[(&str, &str)], case_sensitive: bool) -> NameIndex {
         NameIndex::from_pairs(
-            pairs.iter().copied(),
+            pairs.iter().map(|&(q, n)| (q.parse::<Qid>().expect("test qid"), n)),
             Normalization { case_sensitive, ..Normalization::default() },
         )
         .expect("index builds")
@@ -520,7 +448,7 @@ mod tests {
             .into_iter()
             .map(|m| {
                 let surface = chars[m.char_start as usize..m.char_end as usize].iter().collect();
-                let mut c: Vec<String> = idx.candidates(m.name).map(str::to_owned).collect();
+                let mut c: Vec<String> = idx.candidates(m.name).map(|q| q.to_string()).collect();
                 c.sort();
                 (surface, c)
             })
@@ -545,7 +473,7 @@ mod tests {
 
     #[test]
     fn repeated_qids_and_pairs_merge() {
-        // Q1 comes back after Q2: one item, not two; the repeated (name, qid) pair counts once.
+        // Q1 comes back after Q2: still one item; the repeated (name, qid) pair counts once.
         let idx = index(&[("Q1", "Alpha"), ("Q2", "Beta"), ("Q1", "Gamma"), ("Q1", "Alpha")], true);
         assert_eq!(idx.item_count(), 2);
         assert_eq!(idx.name_count(), 3);
@@ -670,9 +598,9 @@ mod tests {
     #[test]
     fn numeric_names_on_request() {
         let mut b = NameIndexBuilder::new(Normalization::default()).keep_numeric_names(true);
-        assert!(b.add("Q12", "1998"));
-        assert!(!b.add("Q13", "X"));
-        assert!(!b.add("Q14", "--"));
+        assert!(b.add(Qid::new(12), "1998"));
+        assert!(!b.add(Qid::new(13), "X"));
+        assert!(!b.add(Qid::new(14), "--"));
         let idx = b.build().expect("builds");
         assert_eq!(run(&idx, "In 1998 X won.", &[]), vec![("1998".into(), vec!["Q12".into()])]);
     }

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use linker::{
     Boundary, LinkOptions, Linker, Mention, PageContext, PriorBuilder, Resolution, SentenceInput,
 };
+use schemas::Qid;
 
 fn fixture(name: &str) -> String {
     let path: PathBuf =
@@ -24,7 +25,7 @@ fn fixture(name: &str) -> String {
 struct Row {
     page: String,
     sent: u32,
-    qid: String,
+    qid: Qid,
     start: u32,
     end: u32,
     surface: String,
@@ -42,7 +43,7 @@ fn mentions() -> Vec<Row> {
             Row {
                 page: f[0].to_owned(),
                 sent: f[1].parse().expect("sentence index"),
-                qid: f[2].to_owned(),
+                qid: f[2].parse().expect("mentions.tsv qid"),
                 start: f[3].parse().expect("start"),
                 end: f[4].parse().expect("end"),
                 surface: f[5].to_owned(),
@@ -54,7 +55,7 @@ fn mentions() -> Vec<Row> {
 }
 
 /// `(qid, name)` pairs of every item's English label and aliases, and enwiki title -> qid.
-fn wikidata() -> (Vec<(String, String)>, HashMap<String, String>) {
+fn wikidata() -> (Vec<(Qid, String)>, HashMap<String, Qid>) {
     let mut names = Vec::new();
     let mut titles = HashMap::new();
     for line in fixture("wikidata.json").lines() {
@@ -66,17 +67,17 @@ fn wikidata() -> (Vec<(String, String)>, HashMap<String, String>) {
         if v["type"] != "item" {
             continue;
         }
-        let Some(qid) = v["id"].as_str() else { continue };
+        let Some(qid) = v["id"].as_str().and_then(|s| s.parse::<Qid>().ok()) else { continue };
         if let Some(label) = v["labels"]["en"]["value"].as_str() {
-            names.push((qid.to_owned(), label.to_owned()));
+            names.push((qid, label.to_owned()));
         }
         for alias in v["aliases"]["en"].as_array().into_iter().flatten() {
             if let Some(a) = alias["value"].as_str() {
-                names.push((qid.to_owned(), a.to_owned()));
+                names.push((qid, a.to_owned()));
             }
         }
         if let Some(t) = v["sitelinks"]["enwiki"]["title"].as_str() {
-            titles.insert(t.to_owned(), qid.to_owned());
+            titles.insert(t.to_owned(), qid);
         }
     }
     (names, titles)
@@ -90,7 +91,7 @@ fn is_unanchored(kind: &str) -> bool {
     matches!(kind, "unanchored" | "bold_subject" | "incidental")
 }
 
-type Key = (String, u32, u32, u32, String);
+type Key = (String, u32, u32, u32, Qid);
 
 struct Score {
     returned: usize,
@@ -107,15 +108,15 @@ fn run(opts: LinkOptions) -> Score {
     let (names, titles) = wikidata();
     let mut prior = PriorBuilder::new();
     let mut anchors: HashMap<(String, u32), Vec<(u32, u32)>> = HashMap::new();
-    let mut page_anchored: HashMap<String, HashSet<String>> = HashMap::new();
+    let mut page_anchored: HashMap<String, HashSet<Qid>> = HashMap::new();
     let mut gold: HashSet<Key> = HashSet::new();
     for r in &rows {
         if is_anchor(&r.kind) {
-            prior.add(&r.surface, &r.qid);
+            prior.add(&r.surface, r.qid);
             anchors.entry((r.page.clone(), r.sent)).or_default().push((r.start, r.end));
-            page_anchored.entry(r.page.clone()).or_default().insert(r.qid.clone());
+            page_anchored.entry(r.page.clone()).or_default().insert(r.qid);
         } else if is_unanchored(&r.kind) && r.in_gold {
-            gold.insert((r.page.clone(), r.sent, r.start, r.end, r.qid.clone()));
+            gold.insert((r.page.clone(), r.sent, r.start, r.end, r.qid));
         }
     }
     let n_pairs = names.len();
@@ -148,7 +149,7 @@ fn run(opts: LinkOptions) -> Score {
         let no_anchors = Vec::new();
         let anchor_spans = anchors.get(&(page.to_owned(), sent)).unwrap_or(&no_anchors);
         let ctx = PageContext {
-            page_entity: titles.get(page).cloned(),
+            page_entity: titles.get(page).copied(),
             anchored_entities: page_anchored.get(page).cloned().unwrap_or_default(),
         };
         let input = SentenceInput {

@@ -13,7 +13,6 @@ mod prior;
 pub mod resolve;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -26,7 +25,7 @@ use crate::error::StageError;
 use crate::records::{self, SentenceRecord};
 use resolve::TitleResolver;
 use schemas::tables::{ANCHOR_PRIOR, MENTIONS};
-use schemas::{ParquetSink, Provenance, SinkOptions};
+use schemas::{ParquetSink, Provenance, Qid, SinkOptions};
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -135,44 +134,38 @@ impl KbScope {
     }
 }
 
-/// Items of the knowledge base, compact: an item is its index here; its Wikidata number and
-/// coarse type (an index into `type_names`) are plain integers.
+/// Items of the knowledge base, compact: an item is its index here; its id and coarse type
+/// (an index into `type_names`) are plain integers.
 struct Kb {
-    qnums: Vec<u32>,
+    qids: Vec<Qid>,
     types: Vec<u8>,
     type_names: Vec<String>,
-    /// (item number, index) sorted by number: the type of a name-matched item.
-    by_qnum: Vec<(u32, u32)>,
+    /// (item, index) sorted by item: the type of a name-matched item.
+    by_qid: Vec<(Qid, u32)>,
     by_title: HashMap<String, u32>,
 }
 
 impl Kb {
-    fn qid(&self, e: u32) -> String {
-        format!("Q{}", self.qnums[e as usize])
+    fn qid(&self, e: u32) -> Qid {
+        self.qids[e as usize]
     }
 
     fn type_name(&self, e: u32) -> &str {
         &self.type_names[self.types[e as usize] as usize]
     }
 
-    fn type_of(&self, qid: &str) -> Option<&str> {
-        let n = parse_qnum(qid)?;
-        let i = self.by_qnum.binary_search_by_key(&n, |&(q, _)| q).ok()?;
-        Some(self.type_name(self.by_qnum[i].1))
+    fn type_of(&self, qid: Qid) -> Option<&str> {
+        let i = self.by_qid.binary_search_by_key(&qid, |&(q, _)| q).ok()?;
+        Some(self.type_name(self.by_qid[i].1))
     }
 
     fn heap_bytes(&self) -> usize {
-        self.qnums.capacity() * 4
+        self.qids.capacity() * 4
             + self.types.capacity()
-            + self.by_qnum.capacity() * 8
+            + self.by_qid.capacity() * 8
             + self.by_title.capacity() * (std::mem::size_of::<(String, u32)>() + 8)
             + self.by_title.keys().map(String::capacity).sum::<usize>()
     }
-}
-
-/// The number of an item id ("Q42" -> 42).
-fn parse_qnum(q: &str) -> Option<u32> {
-    q.strip_prefix('Q')?.parse().ok()
 }
 
 /// What the first, cheap pass over `entities.parquet` counts, to refuse a knowledge base that
@@ -198,13 +191,13 @@ impl KbSize {
 /// Columns of `entities` the knowledge base reads.
 const KB_COLUMNS: &[&str] = &["qid", "kind", "label", "aliases", "enwiki_title", "coarse_type"];
 
-/// Calls `f(qnum, names, enwiki_title, coarse_type)` for every item of the scope (names: the
+/// Calls `f(qid, names, enwiki_title, coarse_type)` for every item of the scope (names: the
 /// English label, then the aliases), reading only the needed columns batch by batch (no row is
 /// held beyond its batch).
 fn for_each_kb_item(
     path: &Path,
     scope: KbScope,
-    mut f: impl FnMut(u32, &[&str], Option<&str>, &str),
+    mut f: impl FnMut(Qid, &[&str], Option<&str>, &str),
 ) -> Result<(), StageError> {
     use arrow::array::{Array, AsArray};
     for b in schemas::open_table_columns(path, schemas::tables::ENTITIES, 65536, KB_COLUMNS)? {
@@ -224,7 +217,7 @@ fn for_each_kb_item(
             if scope == KbScope::Enwiki && t.is_none() {
                 continue;
             }
-            let Some(n) = parse_qnum(qid.value(i)) else { continue };
+            let Ok(n) = qid.value(i).parse::<Qid>() else { continue };
             let a = aliases.value(i);
             let a = a.as_string::<i32>();
             let mut names: Vec<&str> = Vec::with_capacity(a.len() + 1);
@@ -310,28 +303,25 @@ fn load_kb(
     }
     // Pass 2: build.
     let mut kb = Kb {
-        qnums: Vec::with_capacity(size.items as usize),
+        qids: Vec::with_capacity(size.items as usize),
         types: Vec::with_capacity(size.items as usize),
         type_names: Vec::new(),
-        by_qnum: Vec::new(),
+        by_qid: Vec::new(),
         by_title: HashMap::with_capacity(size.items as usize),
     };
     let mut names = linker::NameIndexBuilder::new(linker::Normalization {
         case_sensitive: opts.case_sensitive,
         ..Default::default()
     });
-    let mut qid_buf = String::new();
     let mut too_many_types = false;
     for_each_kb_item(&path, scope, |n, item_names, title, ty| {
-        let idx = kb.qnums.len() as u32;
+        let idx = kb.qids.len() as u32;
         if let Some(t) = title {
             kb.by_title.insert(wikitext::normalize_title(t), idx);
         }
-        qid_buf.clear();
-        let _ = write!(qid_buf, "Q{n}");
         if with_names {
             for name in item_names {
-                names.add(&qid_buf, name);
+                names.add(n, name);
             }
         }
         let t = match kb.type_names.iter().position(|x| x == ty) {
@@ -343,13 +333,13 @@ fn load_kb(
         };
         too_many_types |= t > u8::MAX as usize;
         kb.types.push(t as u8);
-        kb.qnums.push(n);
+        kb.qids.push(n);
     })?;
     if too_many_types {
         return Err(StageError::Invalid { path, msg: "more than 256 coarse types".into() });
     }
-    kb.by_qnum = kb.qnums.iter().enumerate().map(|(i, &q)| (q, i as u32)).collect();
-    kb.by_qnum.sort_unstable();
+    kb.by_qid = kb.qids.iter().enumerate().map(|(i, &q)| (q, i as u32)).collect();
+    kb.by_qid.sort_unstable();
     let names = names.build().map_err(|e| StageError::Invalid {
         path: path.clone(),
         msg: format!("building the name index: {e}"),
@@ -365,7 +355,7 @@ fn slice_chars(text: &str, a: u32, b: u32) -> String {
 struct MentionRow {
     page_id: i64,
     sentence_index: u32,
-    qid: String,
+    qid: Qid,
     surface: String,
     source: &'static str,
     entity_type: String,
@@ -452,7 +442,7 @@ fn link_page(
         };
         for m in linker.link_sentence(&input, &ctx) {
             out.resolutions.push(m.how.as_str());
-            let kb_type = kb.type_of(&m.qid);
+            let kb_type = kb.type_of(m.qid);
             let entity_type = match (kb_type, m.detector_type) {
                 (Some(t), _) if t != "UNK" => t.to_string(),
                 (_, Some(d)) => d.as_str().to_string(),
@@ -484,7 +474,7 @@ fn mentions_batch(rows: &[MentionRow]) -> Result<RecordBatch, StageError> {
         vec![
             Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.page_id))),
             u(|r| r.sentence_index),
-            strings(&rows.iter().map(|r| r.qid.as_str()).collect::<Vec<_>>()),
+            strings(&rows.iter().map(|r| r.qid.to_string()).collect::<Vec<_>>()),
             strings(&rows.iter().map(|r| r.surface.as_str()).collect::<Vec<_>>()),
             strings(&rows.iter().map(|r| r.source).collect::<Vec<_>>()),
             strings(&rows.iter().map(|r| r.entity_type.as_str()).collect::<Vec<_>>()),

@@ -17,7 +17,7 @@ use super::resolve::TitleResolver;
 use crate::columns::strings;
 use crate::error::StageError;
 use schemas::tables::{ANCHOR_PRIOR, SENTENCES};
-use schemas::{ParquetSink, Provenance, SinkOptions};
+use schemas::{ParquetSink, Provenance, Qid, SinkOptions};
 
 /// Counts `(anchor text, item)` over the anchors of `dirs`' sentences (only pages in `keep`
 /// when given) whose target resolves to an item; `qid_of` names the resolved KB index.
@@ -25,7 +25,7 @@ pub(crate) fn count(
     dirs: &[PathBuf],
     resolver: &TitleResolver,
     keep: Option<&HashSet<i64>>,
-    qid_of: impl Fn(u32) -> String,
+    qid_of: impl Fn(u32) -> Qid,
 ) -> Result<linker::PriorBuilder, StageError> {
     let mut prior = linker::PriorBuilder::new();
     for dir in dirs {
@@ -55,7 +55,7 @@ pub(crate) fn count(
                     if let Ok((e, _)) = resolver.resolve(target.value(j)) {
                         let surface =
                             &s[byte(cs.value(j))..byte(ce.value(j)).max(byte(cs.value(j)))];
-                        prior.add(surface, &qid_of(e));
+                        prior.add(surface, qid_of(e));
                     }
                 }
             }
@@ -70,7 +70,9 @@ pub(crate) fn write(
     prior: &linker::Prior,
     prov: &Provenance,
 ) -> Result<u64, StageError> {
-    let mut rows: Vec<(&str, &str, u32)> = prior.iter().collect();
+    // Sorted by the strings as written, so the table's order is plain byte order.
+    let mut rows: Vec<(&str, String, u32)> =
+        prior.iter().map(|(s, q, n)| (s, q.to_string(), n)).collect();
     rows.sort_unstable();
     let mut sink = ParquetSink::create(path, ANCHOR_PRIOR, prov, &SinkOptions::default())?;
     for chunk in rows.chunks(1 << 16).chain(rows.is_empty().then_some(&rows[..])) {
@@ -78,7 +80,7 @@ pub(crate) fn write(
             ANCHOR_PRIOR.schema(),
             vec![
                 strings(&chunk.iter().map(|r| r.0).collect::<Vec<_>>()),
-                strings(&chunk.iter().map(|r| r.1).collect::<Vec<_>>()),
+                strings(&chunk.iter().map(|r| r.1.as_str()).collect::<Vec<_>>()),
                 Arc::new(UInt64Array::from_iter_values(chunk.iter().map(|r| u64::from(r.2)))),
             ],
         )?;
@@ -97,11 +99,11 @@ pub(crate) fn read(paths: &[PathBuf]) -> Result<linker::PriorBuilder, StageError
             let (s, q) = (b.column(0).as_string::<i32>(), b.column(1).as_string::<i32>());
             let n = b.column(2).as_primitive::<arrow::datatypes::UInt64Type>();
             for i in 0..b.num_rows() {
-                prior.add_count(
-                    s.value(i),
-                    q.value(i),
-                    u32::try_from(n.value(i)).unwrap_or(u32::MAX),
-                );
+                let qid = q.value(i).parse::<Qid>().map_err(|e| StageError::Invalid {
+                    path: path.clone(),
+                    msg: format!("row {i} of a batch: {e}"),
+                })?;
+                prior.add_count(s.value(i), qid, u32::try_from(n.value(i)).unwrap_or(u32::MAX));
             }
         }
     }
