@@ -7,7 +7,9 @@
 //! - `char_*` offsets count Unicode code points of the sentence text (as Python's `str`
 //!   indexing does, not UTF-8 bytes);
 //! - `token_*` offsets index the sentence's `tokens` list;
-//! - Wikidata ids are strings with their letter (`Q42`, `P31`).
+//! - Wikidata ids are strings with their letter (`Q42`, `P31`). In memory a stage parses item
+//!   ids once into [`Qid`](crate::Qid) (`u32`) and prints them back when it writes; `import`d
+//!   datasets may carry ids that are not items (`chemprot:...`), which stay strings.
 //!
 //! Bump a table's `version` whenever its columns or their meaning change; readers refuse
 //! other versions.

@@ -20,6 +20,7 @@ use serde::Serialize;
 use crate::error::StageError;
 use crate::records::{self, MentionRecord, SentenceRecord};
 use exclude::Exclusions;
+use schemas::Qid;
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -111,14 +112,15 @@ fn pid_num(p: &str) -> u64 {
     p.get(1..).and_then(|n| n.parse().ok()).unwrap_or(u64::MAX)
 }
 
-/// The number of an item id ("Q42" -> 42); anything else (a property's "P17") has none.
-fn qnum(q: &str) -> Option<u64> {
-    q.strip_prefix('Q').and_then(|n| n.parse().ok())
+/// The item an id names ("Q42"); anything else (a property's "P17", an imported id such as
+/// `chemprot:...`) has none.
+fn qnum(q: &str) -> Option<Qid> {
+    q.parse().ok()
 }
 
-/// Sort key of an item id: its number, ids that are not items last.
+/// Sort key of an id: the item's number, ids that are not items last.
 fn qkey(q: &str) -> u64 {
-    qnum(q).unwrap_or(u64::MAX)
+    qnum(q).map_or(u64::MAX, |q| u64::from(q.get()))
 }
 
 pub fn run(opts: &Options) -> Result<Stats, StageError> {
@@ -138,7 +140,7 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
         );
     }
     // Claims as (head, tail) -> properties.
-    let mut claims: HashMap<(u64, u64), Vec<String>> = HashMap::new();
+    let mut claims: HashMap<(Qid, Qid), Vec<String>> = HashMap::new();
     for (h, p, t) in records::claims(&opts.wikidata.join("claims.parquet"))? {
         // Only item-to-item claims: a property page's claims (P17 P1629 Q6256) must not be
         // read as claims of the item with the same number.
@@ -286,7 +288,7 @@ fn order_key(r: &Row) -> (u64, &str, u64, &str, u64, &str, i64, u32, u32, u32) {
 fn sentence_rows(
     s: SentenceRecord,
     ms: Vec<MentionRecord>,
-    claims: &HashMap<(u64, u64), Vec<String>>,
+    claims: &HashMap<(Qid, Qid), Vec<String>>,
     ex: &Exclusions,
     excluded_relations: &std::collections::HashSet<String>,
     revisions: &HashMap<i64, i64>,
@@ -377,7 +379,7 @@ mod tests {
     #[test]
     fn only_item_ids_are_claim_ends() {
         // A property page's claim (P17 P1629 Q6256) must not become one of item Q17.
-        assert_eq!(qnum("Q17"), Some(17));
+        assert_eq!(qnum("Q17"), Some(Qid::new(17)));
         assert_eq!(qnum("P17"), None);
         assert_eq!(qnum("L5"), None);
         assert!(qkey("P17") > qkey("Q99999999"));
