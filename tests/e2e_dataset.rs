@@ -42,6 +42,18 @@ fn run_all(dump: &Path, index: Option<&Path>, wd: &Path) -> Run {
     }
 }
 
+/// `wikidata` on a fixture dump into `out`.
+fn wikidata_of(fx: &str, out: &Path) {
+    wikidata::run(&wikidata::Options::new(&fixture(fx), out)).unwrap();
+}
+
+/// `wikipedia` on a fixture multistream dump (and its index) into `out`.
+fn wikipedia_of(dump: &str, index: &str, out: &Path) {
+    let mut wp = wikipedia::Options::new(&fixture(dump), out);
+    wp.index = Some(fixture(index));
+    wikipedia::run(&wp).unwrap();
+}
+
 /// (page title, sentence text, head, tail, relation) of every dataset row, read by DuckDB.
 fn rows(run: &Run) -> Vec<(String, String, String, String, String)> {
     let v = py_json(
@@ -319,7 +331,10 @@ fn scale_generator_dumps_through_all_stages_find_the_gold() {
     eprintln!("scale generator at F=0.00003: {s}");
     let (prec, rec) = (s["precision"].as_f64().unwrap(), s["recall"].as_f64().unwrap());
     assert!(s["rows"].as_u64().unwrap() > 500, "{s}");
-    assert!(prec >= 0.95 && rec >= 0.90, "precision {prec}, recall {rec}");
+    // The issue asked for P >= 0.95, R >= 0.90; the gold is exact and 1.000 / 1.000 is
+    // measured, so the floor is tighter: counting deprecated claims as gold (a mutation of the
+    // generator) gives recall 0.958 and must fail here.
+    assert!(prec >= 0.98 && rec >= 0.98, "precision {prec}, recall {rec}");
 }
 
 /// `link` after the knowledge base became compact (enwiki items by default, names in an `fst`
@@ -331,22 +346,18 @@ fn scale_generator_dumps_through_all_stages_find_the_gold() {
 fn link_mentions_equal_the_earlier_implementation() {
     let dir = tempfile::tempdir().unwrap();
     let p = |s: &str| dir.path().join(s);
-    wikidata::run(&wikidata::Options::new(&fixture("e2e_wiki80/wikidata.json.gz"), &p("e2e-wd")))
-        .unwrap();
-    wikidata::run(&wikidata::Options::new(&fixture("wikidata/head49.json.bz2"), &p("h49-wd")))
-        .unwrap();
-    let mut wp = wikipedia::Options::new(
-        &fixture("e2e_wiki80/pages-articles-multistream.xml.bz2"),
+    wikidata_of("e2e_wiki80/wikidata.json.gz", &p("e2e-wd"));
+    wikidata_of("wikidata/head49.json.bz2", &p("h49-wd"));
+    wikipedia_of(
+        "e2e_wiki80/pages-articles-multistream.xml.bz2",
+        "e2e_wiki80/pages-articles-multistream-index.txt.bz2",
         &p("e2e-wp"),
     );
-    wp.index = Some(fixture("e2e_wiki80/pages-articles-multistream-index.txt.bz2"));
-    wikipedia::run(&wp).unwrap();
-    let mut wp = wikipedia::Options::new(
-        &fixture("wikipedia/enwiki-gensim-multistream.xml.bz2"),
+    wikipedia_of(
+        "wikipedia/enwiki-gensim-multistream.xml.bz2",
+        "wikipedia/enwiki-gensim-multistream-index.txt.bz2",
         &p("real-wp"),
     );
-    wp.index = Some(fixture("wikipedia/enwiki-gensim-multistream-index.txt.bz2"));
-    wikipedia::run(&wp).unwrap();
     let golden = std::fs::read_to_string(fixture("link/mentions-digests.txt")).unwrap();
     let mut checked = 0;
     for line in golden.lines() {
@@ -415,14 +426,12 @@ fn persisted_prior_shards_merge_to_the_whole_and_match_python() {
     use schemas::tables::{ANCHOR_PRIOR, MENTIONS};
     let dir = tempfile::tempdir().unwrap();
     let p = |s: &str| dir.path().join(s);
-    wikidata::run(&wikidata::Options::new(&fixture("e2e_wiki80/wikidata.json.gz"), &p("wd")))
-        .unwrap();
-    let mut wp = wikipedia::Options::new(
-        &fixture("e2e_wiki80/pages-articles-multistream.xml.bz2"),
+    wikidata_of("e2e_wiki80/wikidata.json.gz", &p("wd"));
+    wikipedia_of(
+        "e2e_wiki80/pages-articles-multistream.xml.bz2",
+        "e2e_wiki80/pages-articles-multistream-index.txt.bz2",
         &p("wp"),
     );
-    wp.index = Some(fixture("e2e_wiki80/pages-articles-multistream-index.txt.bz2"));
-    wikipedia::run(&wp).unwrap();
     link::run(&link::Options::new(&[p("wp")], &p("wd"), &p("link"))).unwrap();
     let n = 3;
     let shards: Vec<PathBuf> = (0..n).map(|i| p(&format!("prior-{i}"))).collect();
