@@ -42,9 +42,11 @@ fn run_all(dump: &Path, index: Option<&Path>, wd: &Path) -> Run {
     }
 }
 
-/// `wikidata` on a fixture dump into `out`.
+/// `wikidata` on a fixture dump into `out`, every line parsed (so `link --kb all` can use it).
 fn wikidata_of(fx: &str, out: &Path) {
-    wikidata::run(&wikidata::Options::new(&fixture(fx), out)).unwrap();
+    let mut o = wikidata::Options::new(&fixture(fx), out);
+    o.keep = wikidata::Keep::All;
+    wikidata::run(&o).unwrap();
 }
 
 /// `wikipedia` on a fixture multistream dump (and its index) into `out`.
@@ -512,4 +514,84 @@ fn link_dry_run_prints_the_task_list() {
     assert_eq!(lines[3], "pipeline prior-merge L/prior-0 L/prior-1 L/prior-2 --out L/prior");
     assert_eq!(lines[6], "pipeline link --sentences wp/0 wp/1 --wikidata wd --prior L/prior --shard 2 --of 3 --out L/link-2");
     assert!(lines[7].starts_with("pipeline dataset --link L/link-0 L/link-1 L/link-2 "));
+}
+
+/// The `wikidata` pre-filter (`--keep enwiki`, the default) changes no dataset: on e2e_wiki80,
+/// the real 206-page dump with its 49 items, and the scale generator's dumps (where it skips
+/// ~90% of the lines), the dataset tables equal those built with every line parsed.
+#[test]
+fn wikidata_prefilter_leaves_every_dataset_unchanged() {
+    use schemas::tables::{PAIRS, RELATIONS, RELATION_INSTANCES};
+    let gen = tempfile::tempdir().unwrap();
+    let st = std::process::Command::new("python3")
+        .arg(repo().join("bench/scale/gen.py"))
+        .args(["--fraction", "0.00003", "--line-kb", "2", "--relational-share", "0.3", "--out"])
+        .arg(gen.path())
+        .output()
+        .unwrap();
+    assert!(st.status.success(), "gen.py: {}", String::from_utf8_lossy(&st.stderr));
+    let g = |f: &str| gen.path().join(f);
+    let cases = [
+        (
+            fixture("e2e_wiki80/pages-articles-multistream.xml.bz2"),
+            Some(fixture("e2e_wiki80/pages-articles-multistream-index.txt.bz2")),
+            fixture("e2e_wiki80/wikidata.json.gz"),
+        ),
+        (
+            fixture("wikipedia/enwiki-gensim-multistream.xml.bz2"),
+            Some(fixture("wikipedia/enwiki-gensim-multistream-index.txt.bz2")),
+            fixture("wikidata/head49.json.bz2"),
+        ),
+        (
+            g("pages-articles-multistream.xml.bz2"),
+            Some(g("pages-articles-multistream-index.txt.bz2")),
+            g("wikidata.json.gz"),
+        ),
+    ];
+    for (dump, index, wd) in cases {
+        let filtered = run_all(&dump, index.as_deref(), &wd);
+        let all = tempfile::tempdir().unwrap();
+        let mut o = wikidata::Options::new(&wd, &all.path().join("wd"));
+        o.keep = wikidata::Keep::All;
+        let s_all = wikidata::run(&o).unwrap();
+        let d = all.path().join("ds");
+        link::run(&link::Options::new(
+            std::slice::from_ref(&filtered.wikipedia),
+            &all.path().join("wd"),
+            &all.path().join("ln"),
+        ))
+        .unwrap();
+        dataset::run(&dataset::Options::new(
+            &[all.path().join("ln")],
+            std::slice::from_ref(&filtered.wikipedia),
+            &all.path().join("wd"),
+            &d,
+        ))
+        .unwrap();
+        // The dataset's relation instances are written as sentences.parquet.
+        let read = |dir: &Path, t: schemas::Table| {
+            let name =
+                if t == RELATION_INSTANCES { "sentences.parquet".into() } else { t.file_name() };
+            schemas::read_all(&dir.join(name), t).unwrap()
+        };
+        let rows: usize = read(&d, RELATION_INSTANCES).iter().map(|b| b.num_rows()).sum();
+        assert!(rows > 0, "{}", wd.display());
+        for t in [RELATION_INSTANCES, RELATIONS, PAIRS] {
+            assert!(
+                same_rows(&read(&filtered.dataset, t), &read(&d, t)),
+                "{} differs on {}",
+                t.name,
+                wd.display()
+            );
+        }
+        let stats: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(filtered.wikidata.join("stats.json")).unwrap(),
+        )
+        .unwrap();
+        let skipped = stats["lines_skipped_by_prefilter"].as_u64().unwrap();
+        assert_eq!(s_all.lines_skipped_by_prefilter, 0);
+        if wd.starts_with(gen.path()) {
+            assert!(skipped * 10 > s_all.lines * 8, "skipped {skipped} of {}", s_all.lines);
+        }
+    }
 }

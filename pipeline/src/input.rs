@@ -76,8 +76,18 @@ pub struct Dump {
     pub reader: Box<dyn Read + Send>,
 }
 
+/// Whether `path` means standard input (`-`).
+pub fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
 /// Opens `path` for streaming, decompressing gzip or bzip2 (multi-member/multi-stream both).
+/// `-` reads standard input (compression told by its first bytes, size unknown), so an external
+/// decoder can feed the stage: `lbzip2 -dc latest-all.json.bz2 | pipeline wikidata --input -`.
 pub fn open_dump(path: &Path) -> Result<Dump, StageError> {
+    if is_stdin(path) {
+        return open_stdin(path);
+    }
     let compression = Compression::detect(path)?;
     let file = File::open(path).map_err(|e| StageError::io(path, e))?;
     let file_len = file.metadata().map_err(|e| StageError::io(path, e))?.len();
@@ -90,6 +100,27 @@ pub fn open_dump(path: &Path) -> Result<Dump, StageError> {
         Compression::Bzip2 => Box::new(bzip2::bufread::MultiBzDecoder::new(counted)),
     };
     Ok(Dump { path: path.to_path_buf(), compression, file_len, position, reader })
+}
+
+fn open_stdin(path: &Path) -> Result<Dump, StageError> {
+    let position = Arc::new(AtomicU64::new(0));
+    let mut raw = CountingReader { inner: io::stdin(), count: position.clone() };
+    let mut magic = [0u8; 3];
+    let n = read_up_to(&mut raw, &mut magic).map_err(|e| StageError::io(path, e))?;
+    let compression = match &magic[..n] {
+        [0x1f, 0x8b, ..] => Compression::Gzip,
+        [b'B', b'Z', b'h'] => Compression::Bzip2,
+        _ => Compression::Plain,
+    };
+    // The magic bytes were consumed: put them back in front of the rest of the stream.
+    let buffered =
+        BufReader::with_capacity(1 << 20, io::Cursor::new(magic[..n].to_vec()).chain(raw));
+    let reader: Box<dyn Read + Send> = match compression {
+        Compression::Plain => Box::new(buffered),
+        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(buffered)),
+        Compression::Bzip2 => Box::new(bzip2::bufread::MultiBzDecoder::new(buffered)),
+    };
+    Ok(Dump { path: path.to_path_buf(), compression, file_len: 0, position, reader })
 }
 
 /// A run of complete lines.

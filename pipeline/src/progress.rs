@@ -19,12 +19,13 @@ impl Progress {
     pub fn new(label: &'static str, total: u64, unit: &'static str) -> Self {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::new(total);
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "{prefix} [{elapsed_precise}] {bar:30} {bytes}/{total_bytes} ({bytes_per_sec}, eta {eta}) {msg}",
-                )
-                .expect("valid template"),
-            );
+            // Size unknown (standard input): no bar, no eta.
+            let template = if total == 0 {
+                "{prefix} [{elapsed_precise}] {bytes} read ({bytes_per_sec}) {msg}"
+            } else {
+                "{prefix} [{elapsed_precise}] {bar:30} {bytes}/{total_bytes} ({bytes_per_sec}, eta {eta}) {msg}"
+            };
+            bar.set_style(ProgressStyle::with_template(template).expect("valid template"));
             bar.set_prefix(label);
             bar
         });

@@ -35,6 +35,10 @@ pub struct WikidataConfig {
     pub input: PathBuf,
     #[serde(default = "bundled")]
     pub relations: String,
+    /// `enwiki` or `all` (see `pipeline wikidata --keep`); default: `all` when `[link] kb` is
+    /// `all`, else `enwiki`.
+    #[serde(default)]
+    pub keep: Option<String>,
 }
 
 fn bundled() -> String {
@@ -172,11 +176,19 @@ pub fn run(c: &Config, mut on_stage: impl FnMut(&str, &str)) -> Result<Report, S
     };
     let threads = c.threads.unwrap_or_else(rayon::current_num_threads).max(1);
 
+    let keep: wikidata::Keep = match (&c.wikidata.keep, c.link.kb.as_deref()) {
+        (Some(k), _) => {
+            k.parse().map_err(|msg| StageError::Invalid { path: "wikidata.keep".into(), msg })?
+        }
+        (None, Some("all")) => wikidata::Keep::All,
+        (None, _) => wikidata::Keep::Enwiki,
+    };
     let wd_fp = json!({"stage": "wikidata", "input": file_facts(&c.wikidata.input)?,
-                       "relations": c.wikidata.relations});
+                       "relations": c.wikidata.relations, "keep": keep.as_str()});
     let wd_fp = stage("wikidata", wd_fp, &mut || {
         let mut o = wikidata::Options::new(&c.wikidata.input, &dirs("wikidata"));
         o.relations = c.wikidata.relations.parse().expect("infallible");
+        o.keep = keep;
         o.threads = threads;
         Ok(wikidata::summary(&wikidata::run(&o)?, &o.out))
     })?;

@@ -256,6 +256,28 @@ fn shard_pages(page_order: &[i64], shard: Option<(usize, usize)>) -> Option<Hash
     })
 }
 
+/// `--kb all` needs every item, so a `wikidata` output made with `--keep enwiki` (recorded in
+/// its stats.json) cannot serve it.
+fn check_keep(wikidata: &Path, kb: KbScope) -> Result<(), StageError> {
+    if kb != KbScope::All {
+        return Ok(());
+    }
+    let path = wikidata.join("stats.json");
+    let keep = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v["keep"].as_str().map(str::to_string));
+    if keep.as_deref() == Some("enwiki") {
+        return Err(StageError::Invalid {
+            path,
+            msg: "link --kb all needs every item, but this wikidata output kept only the enwiki \
+                  ones: rerun `pipeline wikidata --keep all`"
+                .into(),
+        });
+    }
+    Ok(())
+}
+
 fn check_shard(shard: Option<(usize, usize)>, out: &Path) -> Result<(), StageError> {
     match shard {
         Some((i, n)) if n == 0 || i >= n => Err(StageError::Invalid {
@@ -523,6 +545,7 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
         ..Default::default()
     };
     check_shard(opts.shard, &opts.out)?;
+    check_keep(&opts.wikidata, opts.kb)?;
     let (mut kb, names, size) =
         load_kb(&opts.wikidata, &opts.link, opts.kb, opts.memory_budget, true)?;
     stats.kb_items = size.items;

@@ -29,6 +29,55 @@ use schemas::tables::{CLAIMS, ENTITIES, PROPERTIES};
 use schemas::{open_table, ParquetSink, Provenance, SinkOptions};
 use types::{ClassGraph, TypeResolver};
 
+/// Which dump lines are parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Keep {
+    /// Only lines that can matter to a dataset linked against the enwiki items (`link`'s
+    /// default knowledge base): items with an enwiki sitelink, properties, and items carrying
+    /// P279 (the class graph behind the coarse types). The others (~94% of the full dump) are
+    /// skipped after a byte search, before any JSON parsing, and counted.
+    #[default]
+    Enwiki,
+    /// Every line (what `link --kb all` needs).
+    All,
+}
+
+impl std::str::FromStr for Keep {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "enwiki" => Ok(Keep::Enwiki),
+            "all" => Ok(Keep::All),
+            _ => Err(format!("unknown --keep {s:?} (enwiki or all)")),
+        }
+    }
+}
+
+impl Keep {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Keep::Enwiki => "enwiki",
+            Keep::All => "all",
+        }
+    }
+}
+
+/// Whether a dump line may hold something `Keep::Enwiki` keeps. A byte search that errs on the
+/// side of parsing: any `"enwiki"` (also `"enwikiquote"`), a property id as an `"id"`, or any
+/// `"P279"` sends the line to the JSON parser, which then decides as for every line.
+fn may_matter(line: &[u8]) -> bool {
+    use std::sync::LazyLock;
+    static FINDERS: LazyLock<[memchr::memmem::Finder<'static>; 4]> = LazyLock::new(|| {
+        [
+            memchr::memmem::Finder::new(b"\"enwiki\""),
+            memchr::memmem::Finder::new(b"\"id\":\"P"),
+            memchr::memmem::Finder::new(b"\"id\": \"P"),
+            memchr::memmem::Finder::new(b"\"P279\""),
+        ]
+    });
+    FINDERS.iter().any(|f| f.find(line).is_some())
+}
+
 /// Options of `pipeline wikidata`.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -39,6 +88,8 @@ pub struct Options {
     pub max_errors: u64,
     /// Bytes of decompressed JSON per parse task.
     pub chunk_size: usize,
+    /// Which lines are parsed (default: those an enwiki-linked dataset can use).
+    pub keep: Keep,
 }
 
 impl Options {
@@ -50,6 +101,7 @@ impl Options {
             threads: rayon::current_num_threads(),
             max_errors: 1000,
             chunk_size: 4 << 20,
+            keep: Keep::default(),
         }
     }
 }
@@ -60,6 +112,10 @@ pub struct Stats {
     pub input: String,
     pub compression: String,
     pub lines: u64,
+    /// `enwiki` or `all` (see `Keep`); `link --kb all` needs `all`.
+    pub keep: String,
+    /// Lines skipped by the byte pre-filter without parsing (`--keep enwiki`).
+    pub lines_skipped_by_prefilter: u64,
     pub entities_by_kind: BTreeMap<String, u64>,
     pub items_with_enwiki_title: u64,
     pub entities_with_english_label: u64,
@@ -146,7 +202,7 @@ struct ChunkOut {
     stats: Stats,
 }
 
-fn parse_chunk(chunk: &Chunk, rels: &RelationSet) -> ChunkOut {
+fn parse_chunk(chunk: &Chunk, rels: &RelationSet, keep: Keep) -> ChunkOut {
     let mut out = ChunkOut::default();
     // memchr finds line ends with SIMD; `slice::split` with a closure was 15% of the stage.
     let bytes = &chunk.bytes;
@@ -164,6 +220,10 @@ fn parse_chunk(chunk: &Chunk, rels: &RelationSet) -> ChunkOut {
             continue;
         }
         out.stats.lines += 1;
+        if keep == Keep::Enwiki && !may_matter(body) {
+            out.stats.lines_skipped_by_prefilter += 1;
+            continue;
+        }
         let mut bad = |error: String| {
             let head = String::from_utf8_lossy(&raw[..raw.len().min(200)]).into_owned();
             out.bad.push(BadLine { line: this_line, head, error });
@@ -253,6 +313,7 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
     let mut stats = Stats {
         input: opts.input.display().to_string(),
         compression: dump.compression.name().into(),
+        keep: opts.keep.as_str().into(),
         type_table_version: types::TYPE_TABLE_VERSION,
         ..Default::default()
     };
@@ -260,6 +321,7 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
         Provenance::new(concat!("wikirel-pipeline ", env!("CARGO_PKG_VERSION")), "wikidata")
             .with_inputs([opts.input.display().to_string()])
             .setting("relations", format!("{:?}", opts.relations))
+            .setting("keep", opts.keep.as_str())
             .setting("type_table_version", types::TYPE_TABLE_VERSION);
     let sink_opts = SinkOptions::default();
     let untyped_path = opts.out.join(".entities-untyped.parquet");
@@ -291,7 +353,7 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
             }
         }
         let outs: Vec<ChunkOut> =
-            pool.install(|| group.par_iter().map(|c| parse_chunk(c, &rels)).collect());
+            pool.install(|| group.par_iter().map(|c| parse_chunk(c, &rels, opts.keep)).collect());
         for out in outs {
             for b in &out.bad {
                 tracing::warn!(
@@ -313,6 +375,7 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
             }
             let s = &out.stats;
             stats.lines += s.lines;
+            stats.lines_skipped_by_prefilter += s.lines_skipped_by_prefilter;
             merge_counts(&mut stats.entities_by_kind, &s.entities_by_kind);
             merge_counts(&mut stats.claims_kept_by_rank, &s.claims_kept_by_rank);
             merge_counts(&mut stats.claims_dropped_by_reason, &s.claims_dropped_by_reason);
@@ -429,10 +492,12 @@ pub fn summary(stats: &Stats, out: &Path) -> String {
     let types: Vec<String> =
         stats.entities_by_coarse_type.iter().map(|(k, v)| format!("{k} {v}")).collect();
     format!(
-        "wikidata: {} ({})\n  entities: {}\n  with enwiki title {}, English label {}, English aliases {}\n  claims kept {kept} ({:?})\n  claims dropped: {}\n  coarse types: {}\n  properties {}, classes in P279 graph {}, malformed lines {}\n  output: {}",
+        "wikidata: {} ({})\n  entities: {} (lines skipped unparsed, --keep {}: {})\n  with enwiki title {}, English label {}, English aliases {}\n  claims kept {kept} ({:?})\n  claims dropped: {}\n  coarse types: {}\n  properties {}, classes in P279 graph {}, malformed lines {}\n  output: {}",
         stats.input,
         stats.compression,
         kinds.join(", "),
+        stats.keep,
+        stats.lines_skipped_by_prefilter,
         stats.items_with_enwiki_title,
         stats.entities_with_english_label,
         stats.english_aliases,

@@ -223,6 +223,14 @@ impl Writer<'_> {
 
 pub fn run(opts: &Options) -> Result<Stats, StageError> {
     std::fs::create_dir_all(&opts.out).map_err(|e| StageError::io(&opts.out, e))?;
+    if crate::input::is_stdin(&opts.input) {
+        return Err(StageError::Invalid {
+            path: opts.input.clone(),
+            msg: "standard input (--input -) is read by the wikidata stage only; give the dump's \
+                  path (the multistream index needs the file)"
+                .into(),
+        });
+    }
     let compression = Compression::detect(&opts.input)?;
     if let Some((i, n)) = opts.shard {
         if opts.index.is_none() || n == 0 || i >= n {
