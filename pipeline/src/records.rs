@@ -7,7 +7,7 @@ use arrow::datatypes::{Int64Type, UInt32Type};
 
 use crate::error::StageError;
 use schemas::open_table;
-use schemas::tables::{ENTITIES, PAGES, REDIRECTS, SENTENCES};
+use schemas::tables::{PAGES, REDIRECTS, SENTENCES};
 
 const BATCH: usize = 8192;
 
@@ -110,33 +110,6 @@ pub fn sentences(
         }
         Ok(out)
     }))
-}
-
-/// A row of `entities` (the fields linking needs).
-#[derive(Debug, Clone)]
-pub struct EntityRecord {
-    pub qid: String,
-    pub kind: String,
-    pub label: Option<String>,
-    pub aliases: Vec<String>,
-    pub enwiki_title: Option<String>,
-    pub coarse_type: String,
-}
-
-pub fn entities(path: &Path) -> Result<Vec<EntityRecord>, StageError> {
-    let mut out = Vec::new();
-    for b in open_table(path, ENTITIES, BATCH)? {
-        let b = b?;
-        let (qid, kind, label) = (strs(&b, "qid"), strs(&b, "kind"), opt_strs(&b, "label"));
-        let (aliases, title, ty) =
-            (str_lists(&b, "aliases"), opt_strs(&b, "enwiki_title"), strs(&b, "coarse_type"));
-        for (((((qid, kind), label), aliases), enwiki_title), coarse_type) in
-            qid.into_iter().zip(kind).zip(label).zip(aliases).zip(title).zip(ty)
-        {
-            out.push(EntityRecord { qid, kind, label, aliases, enwiki_title, coarse_type });
-        }
-    }
-    Ok(out)
 }
 
 /// `redirects`: (title, target) pairs.
