@@ -276,3 +276,71 @@ print(json.dumps({"want": n(want), "got": n(got), "missing": n(f"{want} EXCEPT {
     assert_eq!(skipped, v["lines"].as_u64().unwrap() - v["got"].as_u64().unwrap(), "{v}");
     assert!(skipped > 0, "{v}");
 }
+
+/// The same dump as plain JSON, single- and multi-member gzip, single- and multi-stream bzip2,
+/// and gzip on standard input, parsed on 1, 2 and 4 threads (small chunks, so parsing really
+/// interleaves), with and without the pre-filter: every run gives the tables of plain JSON on
+/// one thread.
+#[test]
+fn every_compression_layout_and_thread_count_gives_the_same_tables() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let json = std::fs::read(fixture("e2e_wiki80/wikidata.json")).unwrap();
+    // Three members/streams cut at line ends, as Wikimedia's batch-wise .gz is.
+    let cuts: Vec<usize> = {
+        let nl: Vec<usize> =
+            json.iter().enumerate().filter(|(_, &b)| b == b'\n').map(|(i, _)| i + 1).collect();
+        vec![0, nl[nl.len() / 3], nl[2 * nl.len() / 3], json.len()]
+    };
+    let mut gz_multi = Vec::new();
+    let mut bz_multi = Vec::new();
+    for w in cuts.windows(2) {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(&json[w[0]..w[1]]).unwrap();
+        gz_multi.extend(e.finish().unwrap());
+        let mut e = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::best());
+        e.write_all(&json[w[0]..w[1]]).unwrap();
+        bz_multi.extend(e.finish().unwrap());
+    }
+    std::fs::write(dir.path().join("multi.json.gz"), &gz_multi).unwrap();
+    std::fs::write(dir.path().join("multi.json.bz2"), &bz_multi).unwrap();
+    let inputs = [
+        fixture("e2e_wiki80/wikidata.json"),
+        fixture("e2e_wiki80/wikidata.json.gz"),
+        dir.path().join("multi.json.gz"),
+        fixture("e2e_wiki80/wikidata.json.bz2"),
+        dir.path().join("multi.json.bz2"),
+    ];
+    let base = dir.path().join("base");
+    wikidata::run(&all_lines(&inputs[0], &base)).unwrap();
+    let check = |out: &Path, what: &str| {
+        for t in [ENTITIES, CLAIMS, PROPERTIES] {
+            assert!(same_rows(&table(&base, t), &table(out, t)), "{what}: {} differs", t.name);
+        }
+    };
+    let mut n = 0;
+    for input in &inputs {
+        for threads in [1usize, 2, 4] {
+            for keep in [Keep::All, Keep::Enwiki] {
+                let out = dir.path().join(format!("out-{n}"));
+                n += 1;
+                let mut o = Options::new(input, &out);
+                o.threads = threads;
+                o.chunk_size = 16 * 1024;
+                o.keep = keep;
+                wikidata::run(&o).unwrap();
+                // Every e2e_wiki80 item has an enwiki article: the filter keeps every line.
+                check(&out, &format!("{} on {threads} threads, {keep:?}", input.display()));
+            }
+        }
+    }
+    let out = dir.path().join("stdin");
+    let st = std::process::Command::new(env!("CARGO_BIN_EXE_pipeline"))
+        .args(["wikidata", "--threads", "4", "--input", "-", "--out"])
+        .arg(&out)
+        .stdin(std::fs::File::open(dir.path().join("multi.json.gz")).unwrap())
+        .output()
+        .unwrap();
+    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    check(&out, "multi-member gzip on stdin");
+}
