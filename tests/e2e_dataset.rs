@@ -307,25 +307,15 @@ fn scale_generator_dumps_through_all_stages_find_the_gold() {
         let b = std::fs::read(dir.path().join("dumps-1").join(f)).unwrap();
         assert!(a == b, "{f} differs between 1 and 2 workers");
     }
-    let p = |s: &str| dir.path().join(s);
-    wikidata::run(&wikidata::Options::new(&d.join("wikidata.json.gz"), &p("wikidata"))).unwrap();
-    let mut wp =
-        wikipedia::Options::new(&d.join("pages-articles-multistream.xml.bz2"), &p("wikipedia"));
-    wp.index = Some(d.join("pages-articles-multistream-index.txt.bz2"));
-    wikipedia::run(&wp).unwrap();
-    let mut lo = link::Options::new(&[p("wikipedia")], &p("wikidata"), &p("link"));
-    lo.link.require_detector_span = true; // as `pipeline link` without --names-anywhere
-    link::run(&lo).unwrap();
-    dataset::run(&dataset::Options::new(
-        &[p("link")],
-        &[p("wikipedia")],
-        &p("wikidata"),
-        &p("dataset"),
-    ))
-    .unwrap();
+    // run_all runs every stage with the CLI's defaults (name matches inside detector spans).
+    let run = run_all(
+        &d.join("pages-articles-multistream.xml.bz2"),
+        Some(&d.join("pages-articles-multistream-index.txt.bz2")),
+        &d.join("wikidata.json.gz"),
+    );
     let out = std::process::Command::new(python())
         .arg(repo().join("bench/scale/score.py"))
-        .args([d.join("gold.tsv"), p("wikipedia"), p("dataset")])
+        .args([d.join("gold.tsv"), run.wikipedia.clone(), run.dataset.clone()])
         .output()
         .unwrap();
     assert!(out.status.success(), "score.py: {}", String::from_utf8_lossy(&out.stderr));
