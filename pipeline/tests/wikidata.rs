@@ -194,17 +194,34 @@ fn malformed_lines_are_counted_and_skipped_until_max_errors() {
 #[test]
 fn truncated_compressed_input_is_an_error_naming_file_and_offset_leaving_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    for name in ["wikidata.json.gz", "wikidata.json.bz2"] {
-        let bytes = std::fs::read(fixture(&format!("e2e_wiki80/{name}"))).unwrap();
-        let input = dir.path().join(format!("cut-{name}"));
-        write(&input, &bytes[..bytes.len() / 2]);
-        let out = dir.path().join(format!("out-{name}"));
-        let err = wikidata::run(&Options::new(&input, &out)).expect_err("must fail").to_string();
+    // bzip2 on 1 thread (libbzip2) and on 4 (block-parallel mibz2); a file cut in half, and
+    // one with a flipped byte in the middle (a block CRC mismatch).
+    let cases = [
+        ("wikidata.json.gz", 1, false),
+        ("wikidata.json.bz2", 1, false),
+        ("wikidata.json.bz2", 4, false),
+        ("wikidata.json.bz2", 1, true),
+        ("wikidata.json.bz2", 4, true),
+    ];
+    for (i, (name, threads, flip)) in cases.into_iter().enumerate() {
+        let mut bytes = std::fs::read(fixture(&format!("e2e_wiki80/{name}"))).unwrap();
+        if flip {
+            let mid = bytes.len() / 2;
+            bytes[mid] ^= 0x55;
+        } else {
+            bytes.truncate(bytes.len() / 2);
+        }
+        let input = dir.path().join(format!("bad-{i}-{name}"));
+        write(&input, &bytes);
+        let out = dir.path().join(format!("out-{i}"));
+        let mut o = Options::new(&input, &out);
+        o.threads = threads;
+        let err = wikidata::run(&o).expect_err("must fail").to_string();
         assert!(err.contains(&input.display().to_string()), "{err}");
         assert!(err.contains("byte offset"), "{err}");
         let left: Vec<_> =
             std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).collect();
-        assert!(left.is_empty(), "{name}: left behind {left:?}");
+        assert!(left.is_empty(), "{name} ({threads} threads, flip {flip}): left behind {left:?}");
     }
 }
 

@@ -21,7 +21,7 @@ use serde::Serialize;
 
 use crate::columns::{opt_strings, string_lists, strings};
 use crate::error::StageError;
-use crate::input::{open_dump, spawn_line_chunks, Chunk};
+use crate::input::{open_dump_with, spawn_line_chunks, Chunk};
 use crate::progress::Progress;
 use entity::{parse_entity, Drop, PropertyFilter};
 use relations::{RelationSet, RelationsArg};
@@ -309,7 +309,7 @@ type PropertyRow = (String, Option<String>, Option<String>, &'static str);
 pub fn run(opts: &Options) -> Result<Stats, StageError> {
     let rels = RelationSet::load(&opts.relations)?;
     std::fs::create_dir_all(&opts.out).map_err(|e| StageError::io(&opts.out, e))?;
-    let dump = open_dump(&opts.input)?;
+    let dump = open_dump_with(&opts.input, opts.threads.max(1))?;
     let mut stats = Stats {
         input: opts.input.display().to_string(),
         compression: dump.compression.name().into(),
