@@ -45,7 +45,7 @@ fn run_all(dump: &Path, index: Option<&Path>, wd: &Path) -> Run {
 /// `wikidata` on a fixture dump into `out`, every line parsed (so `link --kb all` can use it).
 fn wikidata_of(fx: &str, out: &Path) {
     let mut o = wikidata::Options::new(&fixture(fx), out);
-    o.keep = wikidata::Keep::All;
+    o.keep = wikidata::ItemScope::All;
     wikidata::run(&o).unwrap();
 }
 
@@ -356,7 +356,7 @@ fn link_mentions_equal_the_earlier_implementation() {
         let f: Vec<&str> = line.split(' ').collect();
         // link.<sentences>.<wikidata>[.<flag>] <rows> <md5>
         let parts: Vec<&str> = f[0].splitn(4, '.').collect();
-        for kb in [link::KbScope::Enwiki, link::KbScope::All] {
+        for kb in [link::ItemScope::Enwiki, link::ItemScope::All] {
             let out = p(&format!("{}-{}", f[0], kb.as_str()));
             let mut o = link::Options::new(&[p(parts[1])], &p(parts[2]), &out);
             o.kb = kb;
@@ -542,7 +542,7 @@ fn wikidata_prefilter_leaves_every_dataset_unchanged() {
         let filtered = run_all(&dump, index.as_deref(), &wd);
         let all = tempfile::tempdir().unwrap();
         let mut o = wikidata::Options::new(&wd, &all.path().join("wd"));
-        o.keep = wikidata::Keep::All;
+        o.keep = wikidata::ItemScope::All;
         let s_all = wikidata::run(&o).unwrap();
         let d = all.path().join("ds");
         link::run(&link::Options::new(

@@ -10,6 +10,7 @@ pub mod link;
 pub mod progress;
 pub mod records;
 pub mod run;
+pub mod scope;
 pub mod stats;
 pub mod wikidata;
 pub mod wikipedia;

@@ -52,7 +52,7 @@ enum Command {
         /// and P279 carriers; the rest, ~94% of the full dump, is skipped after a byte search)
         /// or `all` (needed for `link --kb all`).
         #[arg(long, default_value = "enwiki")]
-        keep: wikidata::Keep,
+        keep: pipeline::scope::ItemScope,
     },
     /// Parse a Wikipedia XML dump into pages, redirects and clean sentences with anchor spans.
     Wikipedia {
@@ -116,7 +116,7 @@ enum Command {
         /// Linking targets: `enwiki` (items with an English Wikipedia article, ~7.1M in the
         /// full dump; the paper's recipe) or `all` (every item; ~10x the memory).
         #[arg(long, default_value = "enwiki")]
-        kb: link::KbScope,
+        kb: pipeline::scope::ItemScope,
         /// Refuse, before building, a knowledge base estimated above this size (e.g. 12G;
         /// default: 75% of RAM).
         #[arg(long, value_parser = link::parse_size)]
@@ -150,7 +150,7 @@ enum Command {
         of: Option<usize>,
         /// Linking targets, as for `link --kb`.
         #[arg(long, default_value = "enwiki")]
-        kb: link::KbScope,
+        kb: pipeline::scope::ItemScope,
     },
     /// Add up `pipeline prior` outputs into one anchor_prior.parquet.
     PriorMerge {
@@ -299,7 +299,7 @@ fn main() -> Result<()> {
                 if names_anywhere {
                     flags += " --names-anywhere";
                 }
-                if kb != link::KbScope::Enwiki {
+                if kb != pipeline::scope::ItemScope::Enwiki {
                     flags += &format!(" --kb {}", kb.as_str());
                 }
                 print!("{}", link::task_list(&sentences, &wikidata, &out, of.unwrap_or(1), &flags));

@@ -176,12 +176,12 @@ pub fn run(c: &Config, mut on_stage: impl FnMut(&str, &str)) -> Result<Report, S
     };
     let threads = c.threads.unwrap_or_else(rayon::current_num_threads).max(1);
 
-    let keep: wikidata::Keep = match (&c.wikidata.keep, c.link.kb.as_deref()) {
+    let keep: crate::scope::ItemScope = match (&c.wikidata.keep, c.link.kb.as_deref()) {
         (Some(k), _) => {
             k.parse().map_err(|msg| StageError::Invalid { path: "wikidata.keep".into(), msg })?
         }
-        (None, Some("all")) => wikidata::Keep::All,
-        (None, _) => wikidata::Keep::Enwiki,
+        (None, Some("all")) => crate::scope::ItemScope::All,
+        (None, _) => crate::scope::ItemScope::Enwiki,
     };
     let wd_fp = json!({"stage": "wikidata", "input": file_facts(&c.wikidata.input)?,
                        "relations": c.wikidata.relations, "keep": keep.as_str()});

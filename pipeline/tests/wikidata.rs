@@ -7,13 +7,13 @@ use std::io::Write;
 use std::path::Path;
 
 use common::*;
-use pipeline::wikidata::{self, relations::RelationsArg, Keep, Options};
+use pipeline::wikidata::{self, relations::RelationsArg, ItemScope, Options};
 use schemas::tables::{CLAIMS, ENTITIES, PROPERTIES};
 
 /// Every line parsed (`--keep all`): these tests check the parser against independent counts.
 fn all_lines(input: &Path, out: &Path) -> Options {
     let mut o = Options::new(input, out);
-    o.keep = Keep::All;
+    o.keep = ItemScope::All;
     o
 }
 
@@ -338,7 +338,7 @@ fn every_compression_layout_and_thread_count_gives_the_same_tables() {
     let mut n = 0;
     for input in &inputs {
         for threads in [1usize, 2, 4] {
-            for keep in [Keep::All, Keep::Enwiki] {
+            for keep in [ItemScope::All, ItemScope::Enwiki] {
                 let out = dir.path().join(format!("out-{n}"));
                 n += 1;
                 let mut o = Options::new(input, &out);

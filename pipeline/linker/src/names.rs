@@ -94,14 +94,12 @@ impl NameIndexBuilder {
         if !indexable(&key, self.keep_numeric) {
             return false;
         }
-        let (Ok(off), Ok(len)) = (u32::try_from(self.names.len()), u32::try_from(key.len())) else {
-            self.overflow = Some("name bytes");
-            return false;
-        };
+        // The name's end fits a u32, so its offset and length do too.
         if u32::try_from(self.names.len() + key.len()).is_err() {
             self.overflow = Some("name bytes");
             return false;
         }
+        let (off, len) = (self.names.len() as u32, key.len() as u32);
         self.names.push_str(&key);
         self.pairs.push((off, len, qid));
         true

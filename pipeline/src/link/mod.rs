@@ -23,6 +23,7 @@ use serde::Serialize;
 use crate::columns::strings;
 use crate::error::StageError;
 use crate::records::{self, SentenceRecord};
+pub use crate::scope::ItemScope;
 use resolve::TitleResolver;
 use schemas::tables::{ANCHOR_PRIOR, MENTIONS};
 use schemas::{ParquetSink, Provenance, Qid, SinkOptions};
@@ -40,7 +41,7 @@ pub struct Options {
     /// whole run.
     pub shard: Option<(usize, usize)>,
     /// Which items are linking targets (default: those with an English Wikipedia article).
-    pub kb: KbScope,
+    pub kb: ItemScope,
     /// Refuse to build a knowledge base whose estimated size exceeds this many bytes.
     pub memory_budget: u64,
     /// A directory holding `anchor_prior.parquet` (from `pipeline prior` + `prior-merge`, or an
@@ -59,7 +60,7 @@ impl Options {
             link: linker::LinkOptions { require_detector_span: true, ..Default::default() },
             threads: rayon::current_num_threads(),
             shard: None,
-            kb: KbScope::default(),
+            kb: ItemScope::default(),
             memory_budget: default_memory_budget(),
             prior: None,
         }
@@ -99,39 +100,6 @@ pub struct Stats {
     pub prior_surfaces: u64,
     pub name_mentions_by_resolution: BTreeMap<String, u64>,
     pub mentions: u64,
-}
-
-/// Which items the linking knowledge base holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum KbScope {
-    /// Items with an English Wikipedia article (the enwiki sitelink): ~7.1M in the full dump.
-    /// The paper's recipe links mentions to Wikipedia entities, and an anchor can only ever
-    /// resolve to such an item, so this is the default (see linker/DESIGN.md).
-    #[default]
-    Enwiki,
-    /// Every item (with its English label and aliases as names): ~113.5M in the full dump,
-    /// ~90M of them named; needs many times the memory (docs/SCALE.md).
-    All,
-}
-
-impl std::str::FromStr for KbScope {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "enwiki" => Ok(KbScope::Enwiki),
-            "all" => Ok(KbScope::All),
-            _ => Err(format!("unknown knowledge base scope {s:?} (enwiki or all)")),
-        }
-    }
-}
-
-impl KbScope {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            KbScope::Enwiki => "enwiki",
-            KbScope::All => "all",
-        }
-    }
 }
 
 /// Items of the knowledge base, compact: an item is its index here; its id and coarse type
@@ -182,7 +150,7 @@ impl KbSize {
     /// Peak bytes of building the KB and the name index from these counts: per item its
     /// number, type, sorted-number entry and title map entry (~70 B + title); per name 12 B in
     /// the builder, the name twice (arena + transducer, an upper bound) and its CSR entries.
-    /// Measured against the real build in tests (`kb_estimate_bounds_the_build`).
+    /// Checked to bound the real build in `link_refuses_a_knowledge_base_over_its_memory_budget`.
     pub fn estimated_bytes(&self) -> u64 {
         self.items * 80 + self.title_bytes * 2 + self.names * 24 + self.name_bytes * 2
     }
@@ -196,7 +164,7 @@ const KB_COLUMNS: &[&str] = &["qid", "kind", "label", "aliases", "enwiki_title",
 /// held beyond its batch).
 fn for_each_kb_item(
     path: &Path,
-    scope: KbScope,
+    scope: ItemScope,
     mut f: impl FnMut(Qid, &[&str], Option<&str>, &str),
 ) -> Result<(), StageError> {
     use arrow::array::{Array, AsArray};
@@ -214,7 +182,7 @@ fn for_each_kb_item(
                 continue;
             }
             let t = (!title.is_null(i)).then(|| title.value(i));
-            if scope == KbScope::Enwiki && t.is_none() {
+            if scope == ItemScope::Enwiki && t.is_none() {
                 continue;
             }
             let Ok(n) = qid.value(i).parse::<Qid>() else { continue };
@@ -258,8 +226,8 @@ fn shard_pages(page_order: &[i64], shard: Option<(usize, usize)>) -> Option<Hash
 
 /// `--kb all` needs every item, so a `wikidata` output made with `--keep enwiki` (recorded in
 /// its stats.json) cannot serve it.
-fn check_keep(wikidata: &Path, kb: KbScope) -> Result<(), StageError> {
-    if kb != KbScope::All {
+fn check_keep(wikidata: &Path, kb: ItemScope) -> Result<(), StageError> {
+    if kb != ItemScope::All {
         return Ok(());
     }
     let path = wikidata.join("stats.json");
@@ -291,7 +259,7 @@ fn check_shard(shard: Option<(usize, usize)>, out: &Path) -> Result<(), StageErr
 fn load_kb(
     wikidata: &Path,
     opts: &linker::LinkOptions,
-    scope: KbScope,
+    scope: ItemScope,
     budget: u64,
     with_names: bool,
 ) -> Result<(Kb, linker::NameIndex, KbSize), StageError> {
@@ -653,7 +621,7 @@ pub struct PriorOptions {
     pub wikidata: PathBuf,
     pub out: PathBuf,
     pub shard: Option<(usize, usize)>,
-    pub kb: KbScope,
+    pub kb: ItemScope,
     pub memory_budget: u64,
 }
 
@@ -664,7 +632,7 @@ impl PriorOptions {
             wikidata: wikidata.to_path_buf(),
             out: out.to_path_buf(),
             shard: None,
-            kb: KbScope::default(),
+            kb: ItemScope::default(),
             memory_budget: default_memory_budget(),
         }
     }

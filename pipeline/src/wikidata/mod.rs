@@ -23,46 +23,15 @@ use crate::columns::{opt_strings, string_lists, strings};
 use crate::error::StageError;
 use crate::input::{open_dump_with, spawn_line_chunks, Chunk};
 use crate::progress::Progress;
+pub use crate::scope::ItemScope;
 use entity::{parse_entity, Drop, PropertyFilter};
 use relations::{RelationSet, RelationsArg};
 use schemas::tables::{CLAIMS, ENTITIES, PROPERTIES};
 use schemas::{open_table, ParquetSink, Provenance, SinkOptions};
 use types::{ClassGraph, TypeResolver};
 
-/// Which dump lines are parsed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Keep {
-    /// Only lines that can matter to a dataset linked against the enwiki items (`link`'s
-    /// default knowledge base): items with an enwiki sitelink, properties, and items carrying
-    /// P279 (the class graph behind the coarse types). The others (~94% of the full dump) are
-    /// skipped after a byte search, before any JSON parsing, and counted.
-    #[default]
-    Enwiki,
-    /// Every line (what `link --kb all` needs).
-    All,
-}
-
-impl std::str::FromStr for Keep {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "enwiki" => Ok(Keep::Enwiki),
-            "all" => Ok(Keep::All),
-            _ => Err(format!("unknown --keep {s:?} (enwiki or all)")),
-        }
-    }
-}
-
-impl Keep {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Keep::Enwiki => "enwiki",
-            Keep::All => "all",
-        }
-    }
-}
-
-/// Whether a dump line may hold something `Keep::Enwiki` keeps. A byte search that errs on the
+/// Whether a dump line may hold something `--keep enwiki` keeps: an item with an enwiki
+/// sitelink, a property, or an item carrying P279 (the class graph behind the coarse types). A byte search that errs on the
 /// side of parsing: any `"enwiki"` (also `"enwikiquote"`), a property id as an `"id"`, or any
 /// `"P279"` sends the line to the JSON parser, which then decides as for every line.
 fn may_matter(line: &[u8]) -> bool {
@@ -88,8 +57,10 @@ pub struct Options {
     pub max_errors: u64,
     /// Bytes of decompressed JSON per parse task.
     pub chunk_size: usize,
-    /// Which lines are parsed (default: those an enwiki-linked dataset can use).
-    pub keep: Keep,
+    /// Which lines are parsed: with `Enwiki` (the default) the lines that cannot matter to an
+    /// enwiki-linked dataset (~94% of the full dump) are skipped after a byte search, before
+    /// any JSON parsing, and counted; `All` is what `link --kb all` needs.
+    pub keep: ItemScope,
 }
 
 impl Options {
@@ -101,7 +72,7 @@ impl Options {
             threads: rayon::current_num_threads(),
             max_errors: 1000,
             chunk_size: 4 << 20,
-            keep: Keep::default(),
+            keep: ItemScope::default(),
         }
     }
 }
@@ -112,7 +83,7 @@ pub struct Stats {
     pub input: String,
     pub compression: String,
     pub lines: u64,
-    /// `enwiki` or `all` (see `Keep`); `link --kb all` needs `all`.
+    /// `enwiki` or `all` (see `ItemScope`); `link --kb all` needs `all`.
     pub keep: String,
     /// Lines skipped by the byte pre-filter without parsing (`--keep enwiki`).
     pub lines_skipped_by_prefilter: u64,
@@ -202,7 +173,7 @@ struct ChunkOut {
     stats: Stats,
 }
 
-fn parse_chunk(chunk: &Chunk, rels: &RelationSet, keep: Keep) -> ChunkOut {
+fn parse_chunk(chunk: &Chunk, rels: &RelationSet, keep: ItemScope) -> ChunkOut {
     let mut out = ChunkOut::default();
     // memchr finds line ends with SIMD; `slice::split` with a closure was 15% of the stage.
     let bytes = &chunk.bytes;
@@ -220,7 +191,7 @@ fn parse_chunk(chunk: &Chunk, rels: &RelationSet, keep: Keep) -> ChunkOut {
             continue;
         }
         out.stats.lines += 1;
-        if keep == Keep::Enwiki && !may_matter(body) {
+        if keep == ItemScope::Enwiki && !may_matter(body) {
             out.stats.lines_skipped_by_prefilter += 1;
             continue;
         }

@@ -1,0 +1,36 @@
+//! `ItemScope`: which Wikidata items a run covers, one setting for two stages: the lines the
+//! `wikidata` stage parses (`--keep`) and the linking targets of `link` (`--kb`). A `link --kb
+//! all` needs a `wikidata --keep all` output, so both speak of the same thing.
+
+/// Which Wikidata items a run covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ItemScope {
+    /// Items with an English Wikipedia article (an enwiki sitelink; ~7.1M of 113.5M in the
+    /// full dump). The paper's recipe links mentions to Wikipedia entities, and an anchor can
+    /// only ever resolve to such an item, so this is the default (see linker/DESIGN.md).
+    #[default]
+    Enwiki,
+    /// Every item: ~113.5M in the full dump, ~90M of them named; many times the memory in
+    /// `link` (docs/SCALE.md).
+    All,
+}
+
+impl std::str::FromStr for ItemScope {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "enwiki" => Ok(ItemScope::Enwiki),
+            "all" => Ok(ItemScope::All),
+            _ => Err(format!("unknown item scope {s:?} (enwiki or all)")),
+        }
+    }
+}
+
+impl ItemScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemScope::Enwiki => "enwiki",
+            ItemScope::All => "all",
+        }
+    }
+}
