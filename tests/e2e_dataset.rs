@@ -585,3 +585,141 @@ fn wikidata_prefilter_leaves_every_dataset_unchanged() {
         }
     }
 }
+
+/// `dataset` after it moved to compact claims, a polars plan and a bucketed gather (issue
+/// 17): its tables (every column but the input path), its stats, and `export-cp`'s files
+/// are the ones the earlier in-memory code wrote, on e2e_wiki80 (plain; with exclusion
+/// files, excluded relations, `--max-per-pair 1 --min-bag 3`; with loose linking) and on
+/// the real 206-page dump (with 49 real items; with e2e_wiki80's items).
+/// tests/fixtures/dataset/dataset-digests.json was taken with the earlier `pipeline dataset`
+/// and `export-cp` (commit 1b126b0) by tests/fixtures/dataset/digest.py.
+#[test]
+fn dataset_output_equals_the_earlier_implementation() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |s: &str| dir.path().join(s);
+    for (fx, out) in
+        [("e2e_wiki80/wikidata.json.gz", "e2e-wd"), ("wikidata/head49.json.bz2", "h49-wd")]
+    {
+        wikidata::run(&wikidata::Options::new(&fixture(fx), &p(out))).unwrap();
+    }
+    wikipedia_of(
+        "e2e_wiki80/pages-articles-multistream.xml.bz2",
+        "e2e_wiki80/pages-articles-multistream-index.txt.bz2",
+        &p("e2e-wp"),
+    );
+    wikipedia_of(
+        "wikipedia/enwiki-gensim-multistream.xml.bz2",
+        "wikipedia/enwiki-gensim-multistream-index.txt.bz2",
+        &p("real-wp"),
+    );
+    let link_of = |wp: &str, wd: &str, out: &str, loose: bool| {
+        let mut o = link::Options::new(&[p(wp)], &p(wd), &p(out));
+        if loose {
+            o.link.require_detector_span = false;
+            o.link.case_sensitive = false;
+        }
+        link::run(&o).unwrap();
+    };
+    link_of("e2e-wp", "e2e-wd", "l-e2e", false);
+    link_of("e2e-wp", "e2e-wd", "l-e2e-any", true);
+    link_of("real-wp", "h49-wd", "l-h49", false);
+    link_of("real-wp", "e2e-wd", "l-re2e", false);
+    let exrel = p("exrel.txt");
+    std::fs::write(&exrel, "P17 P131\n").unwrap();
+    let golden: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("dataset/dataset-digests.json")).unwrap(),
+    )
+    .unwrap();
+    let configs: [(&str, &str, &str, &str); 5] = [
+        ("ds-e2e", "l-e2e", "e2e-wp", "e2e-wd"),
+        ("ds-e2e-ex", "l-e2e", "e2e-wp", "e2e-wd"),
+        ("ds-e2e-any", "l-e2e-any", "e2e-wp", "e2e-wd"),
+        ("ds-h49", "l-h49", "real-wp", "h49-wd"),
+        ("ds-re2e", "l-re2e", "real-wp", "e2e-wd"),
+    ];
+    for (name, l, wp, wd) in configs {
+        let mut o = dataset::Options::new(&[p(l)], &[p(wp)], &p(wd), &p(name));
+        if name == "ds-e2e-ex" {
+            o.exclude = vec![
+                fixture("wiki80/cp_dev_every20th.txt"),
+                fixture("fewrel/val_wiki_6_per_relation.json"),
+            ];
+            o.exclude_relations = Some(exrel.clone());
+            o.max_per_pair = 1;
+            o.min_bag = 3;
+        }
+        dataset::run(&o).unwrap();
+        let want = &golden[name];
+        let tables =
+            py_json(&std::fs::read_to_string(fixture("dataset/digest.py")).unwrap(), &[&p(name)]);
+        assert_eq!(tables, want["tables"], "{name}: tables");
+        let manifest: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(p(name).join("manifest.json")).unwrap())
+                .unwrap();
+        assert_eq!(manifest["stats"], want["stats"], "{name}: stats");
+        assert!(!p(name).join(".dataset-tmp").exists(), "{name}: temporary files left");
+        if let Some(files) = want.get("export_cp").and_then(|v| v.as_object()) {
+            let cp = p(&format!("cp-{name}"));
+            pipeline::export_cp::run(&p(name), &cp).unwrap();
+            for (file, md5) in files {
+                let digest = py_json(
+                    "import hashlib, json, sys; print(json.dumps(hashlib.md5(open(sys.argv[1], 'rb').read()).hexdigest()))",
+                    &[&cp.join(file)],
+                );
+                assert_eq!(&digest, md5, "{name}: export-cp {file}");
+            }
+        }
+    }
+}
+
+/// `--exclude`: the rows whose entity pair (either order) or exact token sequence occurs in
+/// the evaluation files are exactly the rows missing from the dataset built with them, as
+/// Python reads the files and DuckDB the tables (with every other setting the same).
+#[test]
+fn excluded_pairs_and_sentences_are_absent_and_nothing_else_is() {
+    let run = run_all(
+        &fixture("e2e_wiki80/pages-articles-multistream.xml.bz2"),
+        Some(&fixture("e2e_wiki80/pages-articles-multistream-index.txt.bz2")),
+        &fixture("e2e_wiki80/wikidata.json.gz"),
+    );
+    let ex = run.dataset.with_file_name("dataset-ex");
+    let files =
+        [fixture("wiki80/cp_dev_every20th.txt"), fixture("fewrel/val_wiki_6_per_relation.json")];
+    let mut o = dataset::Options::new(
+        std::slice::from_ref(&run.link),
+        std::slice::from_ref(&run.wikipedia),
+        &run.wikidata,
+        &ex,
+    );
+    o.exclude = files.to_vec();
+    let stats = dataset::run(&o).unwrap();
+    let v = py_json(
+        r#"
+import duckdb, json, sys
+full, ex, opennre, fewrel = sys.argv[1:5]
+pairs, toks = set(), set()
+for line in open(opennre):
+    if line.strip():
+        r = json.loads(line)
+        pairs.add(frozenset([r["h"]["id"], r["t"]["id"]])); toks.add(" ".join(r["token"]))
+for rel in json.load(open(fewrel)).values():
+    for r in rel:
+        pairs.add(frozenset([r["h"][1], r["t"][1]])); toks.add(" ".join(r["tokens"]))
+q = "SELECT page_id, sentence_index, relation, head.qid, tail.qid, array_to_string(tokens, ' ') FROM '{}/sentences.parquet'"
+con = duckdb.connect()
+a = {tuple(r) for r in con.execute(q.format(full)).fetchall()}
+b = {tuple(r) for r in con.execute(q.format(ex)).fetchall()}
+hit = lambda r: frozenset([r[3], r[4]]) in pairs or r[5] in toks
+print(json.dumps({"full": len(a), "kept": len(b), "kept_hits": sum(map(hit, b)),
+                  "missing": len(a - b), "missing_hits": sum(map(hit, a - b)),
+                  "extra": len(b - a)}))
+"#,
+        &[&run.dataset, &ex, &files[0], &files[1]],
+    );
+    let n = |k: &str| v[k].as_u64().unwrap();
+    assert!(n("missing") > 0, "the files exclude some rows: {v}");
+    assert_eq!(n("kept_hits"), 0, "no kept row has an excluded pair or sentence: {v}");
+    assert_eq!(n("missing_hits"), n("missing"), "only excluded rows are missing: {v}");
+    assert_eq!(n("extra"), 0, "{v}");
+    assert_eq!(stats.rows_dropped_excluded_pair_or_tokens, n("missing"), "{v}");
+}

@@ -9,22 +9,19 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::error::StageError;
+use schemas::Qid;
 
 #[derive(Default)]
 pub struct Exclusions {
     /// Unordered entity pairs (smaller qid first).
-    pub pairs: HashSet<(String, String)>,
+    pub pairs: HashSet<(Qid, Qid)>,
     /// Token sequences joined by one space.
     pub token_seqs: HashSet<String>,
     pub files: Vec<String>,
 }
 
-fn pair(a: &str, b: &str) -> (String, String) {
-    if a <= b {
-        (a.to_string(), b.to_string())
-    } else {
-        (b.to_string(), a.to_string())
-    }
+fn pair(a: Qid, b: Qid) -> (Qid, Qid) {
+    (a.min(b), a.max(b))
 }
 
 fn tokens_of(v: &Value) -> Option<String> {
@@ -43,7 +40,8 @@ impl Exclusions {
             self.token_seqs.insert(t);
         }
         if let (Some(h), Some(t)) = (v.get("h").and_then(qid_of), v.get("t").and_then(qid_of)) {
-            if h.starts_with('Q') && t.starts_with('Q') {
+            // Only item pairs can match a dataset row (its ends are items).
+            if let (Ok(h), Ok(t)) = (h.parse(), t.parse()) {
                 self.pairs.insert(pair(h, t));
             }
         }
@@ -73,9 +71,14 @@ impl Exclusions {
         Ok(())
     }
 
-    pub fn excludes(&self, head: &str, tail: &str, tokens: &[String]) -> bool {
+    /// Whether the pair (either order) occurs in the evaluation files.
+    pub fn excludes_pair(&self, head: Qid, tail: Qid) -> bool {
         self.pairs.contains(&pair(head, tail))
-            || (!self.token_seqs.is_empty() && self.token_seqs.contains(&tokens.join(" ")))
+    }
+
+    /// Whether the tokens, joined by one space, are a sentence of the evaluation files.
+    pub fn excludes_tokens(&self, joined: &str) -> bool {
+        self.token_seqs.contains(joined)
     }
 }
 
@@ -100,9 +103,11 @@ mod tests {
         for f in [&fewrel, &opennre, &tacred] {
             ex.add_file(f).unwrap();
         }
-        assert!(ex.excludes("Q2", "Q1", &[]));
-        assert!(ex.excludes("Q3", "Q5", &[]));
-        assert!(ex.excludes("Q8", "Q9", &["p".into(), "q".into(), "r".into()]));
-        assert!(!ex.excludes("Q1", "Q3", &["a".into()]));
+        let q = Qid::new;
+        assert!(ex.excludes_pair(q(2), q(1)));
+        assert!(ex.excludes_pair(q(3), q(5)));
+        assert!(!ex.excludes_pair(q(1), q(3)));
+        assert!(ex.excludes_tokens("p q r"));
+        assert!(!ex.excludes_tokens("a"));
     }
 }

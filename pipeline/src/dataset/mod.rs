@@ -7,12 +7,27 @@
 //! relation, entity pair, sentence, and written with the scope tables `relations.parquet`
 //! (the original rel2scope.json) and `pairs.parquet` (entpair2scope + entpair2negpair).
 //!
-//! Scale note: rows are collected in memory before sorting (~1 KB each: about 1 GB for the
-//! paper's 867k sentences); claims are held as interned id pairs.
+//! How it runs at full scale, in passes that each hold little:
+//! 1. `claims`: the mentioned items (a bit set), then the claims among them as integers;
+//! 2. `candidates`: sentences and mentions walked together; each sentence's pairs of items
+//!    that head and tail some claim go to a temporary Parquet file as integer rows;
+//! 3. `plan` (polars): candidates x claims, the filters, the sort, the caps, bags and
+//!    relations, over integer columns only;
+//! 4. `source` + `write::Gather`: sentences and mentions walked again; the planned rows get
+//!    their text and go through bucket files into `sentences.parquet` in row order;
+//! 5. `write`: relations.parquet, pairs.parquet (hard negatives in O(cap) per bag,
+//!    `negatives`), manifest.json and the dataset card.
+mod candidates;
+mod claims;
+mod cursor;
 pub mod exclude;
-mod write;
+mod negatives;
+pub(crate) mod plan;
+mod qidset;
+mod source;
+pub(crate) mod write;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -108,109 +123,56 @@ pub struct Row {
     pub dump: String,
 }
 
-fn pid_num(p: &str) -> u64 {
-    p.get(1..).and_then(|n| n.parse().ok()).unwrap_or(u64::MAX)
+/// Where the stage keeps its temporary files (candidate pairs, sort buckets): inside the
+/// output directory, removed when the stage ends.
+fn temp_dir(out: &Path) -> Result<PathBuf, StageError> {
+    let tmp = out.join(".dataset-tmp");
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp).map_err(|e| StageError::io(&tmp, e))?;
+    }
+    std::fs::create_dir_all(&tmp).map_err(|e| StageError::io(&tmp, e))?;
+    Ok(tmp)
 }
 
-/// The item an id names ("Q42"); anything else (a property's "P17", an imported id such as
-/// `chemprot:...`) has none.
-fn qnum(q: &str) -> Option<Qid> {
-    q.parse().ok()
-}
-
-/// Sort key of an id: the item's number, ids that are not items last.
-fn qkey(q: &str) -> u64 {
-    qnum(q).map_or(u64::MAX, |q| u64::from(q.get()))
+fn polars(path: &Path) -> impl Fn(polars::error::PolarsError) -> StageError + '_ {
+    move |e| StageError::Invalid { path: path.to_path_buf(), msg: format!("polars: {e}") }
 }
 
 pub fn run(opts: &Options) -> Result<Stats, StageError> {
     std::fs::create_dir_all(&opts.out).map_err(|e| StageError::io(&opts.out, e))?;
+    let tmp = temp_dir(&opts.out)?;
     let mut stats = Stats::default();
     let mut ex = Exclusions::default();
     for f in &opts.exclude {
         ex.add_file(f)?;
     }
-    let mut excluded_relations = std::collections::HashSet::new();
+    let mut excluded_relations = HashSet::new();
     if let Some(p) = &opts.exclude_relations {
         let text = std::fs::read_to_string(p).map_err(|e| StageError::io(p, e))?;
         excluded_relations.extend(
-            text.split(|c: char| c.is_whitespace() || c == ',')
-                .filter(|s| s.starts_with('P'))
-                .map(str::to_string),
+            text.split(|c: char| c.is_whitespace() || c == ',').filter_map(claims::pid_number),
         );
     }
-    // Claims as (head, tail) -> properties.
-    let mut claims: HashMap<(Qid, Qid), Vec<String>> = HashMap::new();
-    for (h, p, t) in records::claims(&opts.wikidata.join("claims.parquet"))? {
-        // Only item-to-item claims: a property page's claims (P17 P1629 Q6256) must not be
-        // read as claims of the item with the same number.
-        let (Some(h), Some(t)) = (qnum(&h), qnum(&t)) else { continue };
-        let props = claims.entry((h, t)).or_default();
-        if !props.contains(&p) {
-            props.push(p);
-        }
-    }
-    let labels: HashMap<String, Option<String>> =
-        records::property_labels(&opts.wikidata.join("properties.parquet"))?.into_iter().collect();
-
-    let mut rows: Vec<Row> = Vec::new();
-    let mut mention_files = Vec::new();
-    for dir in &opts.link {
-        mention_files.push(records::mentions(&dir.join("mentions.parquet"))?);
-    }
-    let mut mention_iter = mention_files.into_iter().flatten();
-    let mut pending: std::collections::VecDeque<MentionRecord> = Default::default();
-    for dir in &opts.sentences {
-        let dump = dir.display().to_string();
-        let revisions: HashMap<i64, i64> = records::pages(&dir.join("pages.parquet"))?
-            .into_iter()
-            .map(|(id, _, rev)| (id, rev))
-            .collect();
-        for batch in records::sentences(&dir.join("sentences.parquet"))? {
-            for s in batch? {
-                stats.sentences_read += 1;
-                // Mentions are in sentence order: take those of this sentence.
-                let key = (s.page_id, s.sentence_index);
-                let mut ms = Vec::new();
-                loop {
-                    if pending.is_empty() {
-                        match mention_iter.next() {
-                            Some(b) => pending.extend(b?),
-                            None => break,
-                        }
-                    }
-                    match pending.front() {
-                        Some(m) if (m.page_id, m.sentence_index) == key => {
-                            ms.push(pending.pop_front().expect("front exists"))
-                        }
-                        _ => break,
-                    }
-                }
-                sentence_rows(
-                    s,
-                    ms,
-                    &claims,
-                    &ex,
-                    &excluded_relations,
-                    &revisions,
-                    &dump,
-                    &mut stats,
-                    &mut rows,
-                );
-            }
-        }
-    }
-    if !pending.is_empty() || mention_iter.next().is_some() {
-        return Err(StageError::Invalid {
-            path: opts.link.last().cloned().unwrap_or_default().join("mentions.parquet"),
-            msg: "mentions left over: the sentences given are not those the link stage read, \
-                  or the link shards are not in order"
-                .into(),
-        });
-    }
-    stats.rows_before_filters = rows.len() as u64
-        + stats.rows_dropped_excluded_pair_or_tokens
-        + stats.rows_dropped_excluded_relation;
+    let mention_files: Vec<PathBuf> =
+        opts.link.iter().map(|d| d.join("mentions.parquet")).collect();
+    let mentioned = claims::mentioned_items(&mention_files)?;
+    let claims_path = opts.wikidata.join("claims.parquet");
+    let claims = claims::load(&claims_path, &mentioned, &excluded_relations)?;
+    tracing::info!(
+        mentioned_items = mentioned.len(),
+        claims_read = claims.read,
+        claims_kept = claims.frame.height(),
+        "claims among mentioned items"
+    );
+    drop(mentioned);
+    let cands = tmp.join("candidates.parquet");
+    let starts =
+        candidates::write(&cands, &opts.sentences, &mention_files, &claims, &ex, &mut stats)?;
+    let rows = plan::join_claims(&cands, &claims, &mut stats).map_err(polars(&cands))?;
+    drop(claims);
+    let plan = plan::order_and_cap(rows, opts.max_per_pair, opts.min_bag, &mut stats)
+        .map_err(polars(&cands))?;
+    std::fs::remove_file(&cands).map_err(|e| StageError::io(&cands, e))?;
 
     let inputs: Vec<String> = opts
         .link
@@ -219,134 +181,16 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
         .chain(std::iter::once(&opts.wikidata))
         .map(|p| p.display().to_string())
         .collect();
-    finish(rows, opts, inputs, &labels, &mut stats, &ex)?;
+    let labels: HashMap<String, Option<String>> =
+        records::property_labels(&opts.wikidata.join("properties.parquet"))?.into_iter().collect();
+    let relation = |p: u32| format!("P{p}");
+    let entity = |q: u32| Qid::new(q).to_string();
+    let names = write::Names { relation: &relation, entity: &entity };
+    let mut feed =
+        |g: &mut write::Gather| source::feed(g, &plan, &opts.sentences, &mention_files, &starts);
+    write::write_all(opts, inputs, &plan, &names, &labels, &mut stats, &ex, &tmp, &mut feed)?;
+    std::fs::remove_dir_all(&tmp).map_err(|e| StageError::io(&tmp, e))?;
     Ok(stats)
-}
-
-/// Sorts the rows into bags, applies `max_per_pair` and `min_bag`, and writes the dataset
-/// directory. Shared by `dataset` and `import`.
-pub fn finish(
-    mut rows: Vec<Row>,
-    opts: &Options,
-    inputs: Vec<String>,
-    labels: &HashMap<String, Option<String>>,
-    stats: &mut Stats,
-    ex: &Exclusions,
-) -> Result<(), StageError> {
-    // Sort by relation, entity pair, sentence.
-    rows.sort_by(|a, b| order_key(a).cmp(&order_key(b)));
-    // At most max_per_pair sentences per (relation, head, tail) bag.
-    let mut kept: Vec<Row> = Vec::with_capacity(rows.len());
-    let mut run_len = 0usize;
-    for r in rows {
-        let same = kept.last().is_some_and(|p: &Row| {
-            p.relation == r.relation && p.head.qid == r.head.qid && p.tail.qid == r.tail.qid
-        });
-        run_len = if same { run_len + 1 } else { 1 };
-        if run_len <= opts.max_per_pair {
-            kept.push(r);
-        } else {
-            stats.rows_dropped_max_per_pair += 1;
-        }
-    }
-    // Relations with fewer than min_bag rows go.
-    let mut counts: HashMap<String, usize> = HashMap::new();
-    for r in &kept {
-        *counts.entry(r.relation.clone()).or_default() += 1;
-    }
-    let before = kept.len();
-    kept.retain(|r| counts[&r.relation] >= opts.min_bag);
-    stats.rows_dropped_min_bag = (before - kept.len()) as u64;
-    stats.rows = kept.len() as u64;
-    for r in &kept {
-        *stats.relation_histogram.entry(r.relation.clone()).or_default() += 1;
-    }
-    stats.relations = stats.relation_histogram.len() as u64;
-    write::write_all(opts, inputs, &kept, labels, stats, ex)
-}
-
-/// The dataset order: relation (P-ids numerically, other names after them), head, tail
-/// (item ids numerically, "Q2" before "Q10"), then sentence and spans. The id strings break
-/// ties, so that ids that are not Wikidata items (an `import` of another corpus, e.g.
-/// "chemprot:gefitinib") still keep each (relation, head, tail) bag in one run of rows.
-fn order_key(r: &Row) -> (u64, &str, u64, &str, u64, &str, i64, u32, u32, u32) {
-    (
-        pid_num(&r.relation),
-        &r.relation,
-        qkey(&r.head.qid),
-        &r.head.qid,
-        qkey(&r.tail.qid),
-        &r.tail.qid,
-        r.sentence.page_id,
-        r.sentence.sentence_index,
-        r.head.char_start,
-        r.tail.char_start,
-    )
-}
-
-#[allow(clippy::too_many_arguments)]
-fn sentence_rows(
-    s: SentenceRecord,
-    ms: Vec<MentionRecord>,
-    claims: &HashMap<(Qid, Qid), Vec<String>>,
-    ex: &Exclusions,
-    excluded_relations: &std::collections::HashSet<String>,
-    revisions: &HashMap<i64, i64>,
-    dump: &str,
-    stats: &mut Stats,
-    rows: &mut Vec<Row>,
-) {
-    // One endpoint per entity: its first mention (mentions come sorted by position).
-    let mut firsts: Vec<&MentionRecord> = Vec::new();
-    for m in &ms {
-        if !firsts.iter().any(|f| f.qid == m.qid) {
-            firsts.push(m);
-        }
-    }
-    if firsts.len() < 2 {
-        return;
-    }
-    stats.sentences_with_two_entities += 1;
-    let sentence = std::sync::Arc::new(s);
-    let mentions = std::sync::Arc::new(ms.clone());
-    for h in &firsts {
-        for t in &firsts {
-            if h.qid == t.qid {
-                continue;
-            }
-            let (Some(hq), Some(tq)) = (qnum(&h.qid), qnum(&t.qid)) else { continue };
-            let Some(props) = claims.get(&(hq, tq)) else { continue };
-            stats.candidate_pairs += 1;
-            if h.surface.to_lowercase() == t.surface.to_lowercase() {
-                stats.pairs_dropped_same_name += 1;
-                continue;
-            }
-            if h.char_start < t.char_end && t.char_start < h.char_end {
-                stats.pairs_dropped_overlap += 1;
-                continue;
-            }
-            let excluded = ex.excludes(&h.qid, &t.qid, &sentence.tokens);
-            for p in props {
-                if excluded_relations.contains(p) {
-                    stats.rows_dropped_excluded_relation += 1;
-                    continue;
-                }
-                if excluded {
-                    stats.rows_dropped_excluded_pair_or_tokens += 1;
-                    continue;
-                }
-                rows.push(Row {
-                    relation: p.clone(),
-                    head: End::from(h),
-                    tail: End::from(t),
-                    sentence: sentence.clone(),
-                    mentions: mentions.clone(),
-                    revision_id: revisions.get(&sentence.page_id).copied().unwrap_or(-1),
-                    dump: dump.to_string(),
-                });
-            }
-        }
-    }
 }
 
 /// The one-screen summary printed after the stage.
@@ -372,16 +216,85 @@ pub fn summary(s: &Stats, out: &Path) -> String {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// Sort key of a relation name: P-ids by number, other names after them.
+fn relation_key(r: &str) -> (u64, &str) {
+    (claims::pid_number(r).map_or(u64::MAX, u64::from), r)
+}
 
-    #[test]
-    fn only_item_ids_are_claim_ends() {
-        // A property page's claim (P17 P1629 Q6256) must not become one of item Q17.
-        assert_eq!(qnum("Q17"), Some(Qid::new(17)));
-        assert_eq!(qnum("P17"), None);
-        assert_eq!(qnum("L5"), None);
-        assert!(qkey("P17") > qkey("Q99999999"));
-    }
+/// Sort key of an entity id: items by number ("Q2" before "Q10"), other ids (an `import` of
+/// another corpus, e.g. "chemprot:gefitinib") after them, by their text.
+fn entity_key(q: &str) -> (u64, &str) {
+    (q.parse::<Qid>().map_or(u64::MAX, |q| u64::from(q.get())), q)
+}
+
+/// Order-preserving integer codes for a set of names: code i is the i-th name by `key`.
+fn intern<'a, K: Ord>(
+    names: impl Iterator<Item = &'a str>,
+    key: impl Fn(&'a str) -> K,
+) -> Vec<&'a str> {
+    let mut v: Vec<&str> = names.collect();
+    v.sort_by_key(|n| key(n));
+    v.dedup();
+    v
+}
+
+/// The dataset of rows already in memory (`import` of small evaluation corpora): the same
+/// plan (order, caps, bags, relations) and writer as [`run`], with the rows' own relation
+/// names and entity ids interned to integers in the dataset order.
+pub fn finish(
+    rows: Vec<Row>,
+    opts: &Options,
+    inputs: Vec<String>,
+    labels: &HashMap<String, Option<String>>,
+    stats: &mut Stats,
+    ex: &Exclusions,
+) -> Result<(), StageError> {
+    std::fs::create_dir_all(&opts.out).map_err(|e| StageError::io(&opts.out, e))?;
+    let tmp = temp_dir(&opts.out)?;
+    let rels = intern(rows.iter().map(|r| r.relation.as_str()), relation_key);
+    let ents =
+        intern(rows.iter().flat_map(|r| [r.head.qid.as_str(), r.tail.qid.as_str()]), entity_key);
+    let codes = |v: &[&'_ str]| -> HashMap<String, u32> {
+        v.iter().enumerate().map(|(i, n)| (n.to_string(), i as u32)).collect()
+    };
+    let (rel_code, ent_code) = (codes(&rels), codes(&ents));
+    let col_u32 = |f: &dyn Fn(&Row) -> u32| rows.iter().map(f).collect::<Vec<u32>>();
+    let frame = polars::df!(
+        "rel" => col_u32(&|r| rel_code[&r.relation]),
+        "h" => col_u32(&|r| ent_code[&r.head.qid]),
+        "t" => col_u32(&|r| ent_code[&r.tail.qid]),
+        "page_id" => rows.iter().map(|r| r.sentence.page_id).collect::<Vec<i64>>(),
+        "sidx" => col_u32(&|r| r.sentence.sentence_index),
+        "hs" => col_u32(&|r| r.head.char_start),
+        "ts" => col_u32(&|r| r.tail.char_start),
+        "seq" => (0..rows.len() as u64).collect::<Vec<u64>>(),
+        "hi" => col_u32(&|r| position(&r.mentions, &r.head)),
+        "ti" => col_u32(&|r| position(&r.mentions, &r.tail)),
+    )
+    .map_err(polars(&opts.out))?;
+    use polars::prelude::IntoLazy;
+    let plan = plan::order_and_cap(frame.lazy(), opts.max_per_pair, opts.min_bag, stats)
+        .map_err(polars(&opts.out))?;
+    let relation = |c: u32| rels[c as usize].to_string();
+    let entity = |c: u32| ents[c as usize].to_string();
+    let names = write::Names { relation: &relation, entity: &entity };
+    let mut feed = |g: &mut write::Gather| {
+        while let Some(seq) = g.wants() {
+            let r = &rows[seq as usize];
+            g.add(seq, r.sentence.clone(), r.mentions.clone(), r.revision_id, &r.dump)?;
+        }
+        Ok(())
+    };
+    write::write_all(opts, inputs, &plan, &names, labels, stats, ex, &tmp, &mut feed)?;
+    std::fs::remove_dir_all(&tmp).map_err(|e| StageError::io(&tmp, e))
+}
+
+/// Index of the mention that is `end` (same item and span) in `mentions`.
+fn position(mentions: &[MentionRecord], end: &End) -> u32 {
+    mentions
+        .iter()
+        .position(|m| {
+            m.qid == end.qid && m.char_start == end.char_start && m.char_end == end.char_end
+        })
+        .unwrap_or(0) as u32
 }

@@ -1,22 +1,28 @@
 //! Writing the dataset directory: sentences.parquet (relation instances), relations.parquet,
 //! pairs.parquet, manifest.json and a dataset card README.md.
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, Int64Array, ListArray, RecordBatch, StructArray, UInt32Array};
+use arrow::array::{
+    ArrayRef, AsArray, Int64Array, ListArray, RecordBatch, StructArray, UInt32Array,
+};
+use arrow::compute::{concat_batches, take_record_batch};
 use arrow::datatypes::{DataType, Fields, Int64Type};
 use sha2::{Digest, Sha256};
 
 use super::exclude::Exclusions;
+use super::negatives::Neighbours;
+use super::plan::Plan;
 use super::{End, Options, Row, Stats};
 use crate::columns::{
     list_struct_fields, offsets, opt_strings, primitive_lists, string_lists, strings,
 };
 use crate::error::StageError;
+use crate::records::{MentionRecord, SentenceRecord};
 use schemas::tables::{PAIRS, RELATIONS, RELATION_INSTANCES};
-use schemas::{ParquetSink, Provenance, SinkOptions};
+use schemas::{open_table, ParquetSink, Provenance, SinkOptions};
 
 const GROUP: usize = 8192;
 /// Hard negatives kept per bag at most (sorted by pair id).
@@ -42,7 +48,7 @@ fn end_struct(fields: &Fields, ends: &[&End]) -> Result<StructArray, StageError>
     )?)
 }
 
-fn instances_batch(rows: &[Row], first_id: i64) -> Result<RecordBatch, StageError> {
+fn instances_batch(rows: &[Row], ids: &[i64]) -> Result<RecordBatch, StageError> {
     let schema = RELATION_INSTANCES.schema();
     let struct_fields = |name: &str| match schema.field_with_name(name).map(|f| f.data_type()) {
         Ok(DataType::Struct(f)) => f.clone(),
@@ -74,7 +80,7 @@ fn instances_batch(rows: &[Row], first_id: i64) -> Result<RecordBatch, StageErro
     Ok(RecordBatch::try_new(
         schema.clone(),
         vec![
-            Arc::new(Int64Array::from_iter_values(first_id..first_id + rows.len() as i64)),
+            Arc::new(Int64Array::from(ids.to_vec())),
             strings(&rows.iter().map(|r| r.relation.as_str()).collect::<Vec<_>>()),
             strings(&rows.iter().map(|r| r.sentence.text.as_str()).collect::<Vec<_>>()),
             string_lists(&tokens),
@@ -89,24 +95,201 @@ fn instances_batch(rows: &[Row], first_id: i64) -> Result<RecordBatch, StageErro
     )?)
 }
 
-/// Bags: (relation, head, tail, row_start, row_end).
-fn bags(rows: &[Row]) -> Vec<(String, String, String, i64, i64)> {
-    let mut out: Vec<(String, String, String, i64, i64)> = Vec::new();
-    for (i, r) in rows.iter().enumerate() {
-        match out.last_mut() {
-            Some(b) if b.0 == r.relation && b.1 == r.head.qid && b.2 == r.tail.qid => {
-                b.4 = i as i64 + 1
-            }
-            _ => out.push((
-                r.relation.clone(),
-                r.head.qid.clone(),
-                r.tail.qid.clone(),
-                i as i64,
-                i as i64 + 1,
-            )),
+/// Rows per bucket of the external sort that puts the rows in row_id order (a bucket is held
+/// in memory while it is sorted: ~0.3-1 GB at ~1-4 KB a row).
+pub const BUCKET_ROWS: usize = 256 * 1024;
+/// Rows a bucket buffers before it writes a batch.
+const FLUSH_ROWS: usize = 2048;
+
+struct Bucket {
+    sink: ParquetSink,
+    rows: Vec<Row>,
+    ids: Vec<i64>,
+}
+
+impl Bucket {
+    fn flush(&mut self) -> Result<(), StageError> {
+        if !self.rows.is_empty() {
+            self.sink.write(&instances_batch(&self.rows, &self.ids)?)?;
+            self.rows.clear();
+            self.ids.clear();
         }
+        Ok(())
+    }
+}
+
+/// Puts the text back on the planned rows. The rows are in relation order, the sentences
+/// come in input order: a source hands [`Gather::add`] each sentence the plan uses, in
+/// sequence order ([`Gather::wants`]); each of its rows goes to the bucket of its row_id
+/// (a temporary file), and `finish` sorts the buckets one at a time into
+/// `sentences.parquet`. Memory: one bucket, never the whole dataset.
+pub struct Gather<'p> {
+    plan: &'p Plan,
+    rel_name: &'p dyn Fn(u32) -> String,
+    /// Row ids ordered by sentence sequence number.
+    by_seq: Vec<u32>,
+    at: usize,
+    buckets: Vec<Bucket>,
+    tmp: PathBuf,
+}
+
+impl<'p> Gather<'p> {
+    fn new(
+        plan: &'p Plan,
+        rel_name: &'p dyn Fn(u32) -> String,
+        tmp: &Path,
+        prov: &Provenance,
+    ) -> Result<Self, StageError> {
+        let mut by_seq: Vec<u32> = (0..plan.seq.len() as u32).collect();
+        by_seq.sort_by_key(|&r| (plan.seq[r as usize], r));
+        let n = plan.seq.len().div_ceil(BUCKET_ROWS);
+        let fast = SinkOptions { zstd_level: 1, ..Default::default() };
+        let buckets = (0..n)
+            .map(|k| {
+                Ok(Bucket {
+                    sink: ParquetSink::create(
+                        &bucket_path(tmp, k),
+                        RELATION_INSTANCES,
+                        prov,
+                        &fast,
+                    )?,
+                    rows: Vec::new(),
+                    ids: Vec::new(),
+                })
+            })
+            .collect::<Result<Vec<_>, StageError>>()?;
+        Ok(Gather { plan, rel_name, by_seq, at: 0, buckets, tmp: tmp.to_path_buf() })
+    }
+
+    /// The next sentence sequence number the plan needs (they must be added in this order).
+    pub fn wants(&self) -> Option<u64> {
+        self.by_seq.get(self.at).map(|&r| self.plan.seq[r as usize])
+    }
+
+    /// The rows of sentence `seq` (the one [`wants`](Self::wants) names).
+    pub fn add(
+        &mut self,
+        seq: u64,
+        sentence: Arc<SentenceRecord>,
+        mentions: Arc<Vec<MentionRecord>>,
+        revision_id: i64,
+        dump: &str,
+    ) -> Result<(), StageError> {
+        while let Some(&r) = self.by_seq.get(self.at) {
+            let r = r as usize;
+            if self.plan.seq[r] != seq {
+                break;
+            }
+            self.at += 1;
+            let end = |i: u32| {
+                mentions.get(i as usize).map(End::from).ok_or_else(|| StageError::Invalid {
+                    path: self.tmp.clone(),
+                    msg: format!("sentence {seq} has no mention {i}: the inputs changed mid-run"),
+                })
+            };
+            let row = Row {
+                relation: (self.rel_name)(self.plan.rel[r]),
+                head: end(self.plan.hi[r])?,
+                tail: end(self.plan.ti[r])?,
+                sentence: sentence.clone(),
+                mentions: mentions.clone(),
+                revision_id,
+                dump: dump.to_string(),
+            };
+            let b = &mut self.buckets[r / BUCKET_ROWS];
+            b.rows.push(row);
+            b.ids.push(r as i64);
+            if b.rows.len() >= FLUSH_ROWS {
+                b.flush()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Sorts each bucket by row_id into `sink`. Every planned row must have been added.
+    fn finish(self, sink: &mut ParquetSink) -> Result<(), StageError> {
+        if self.at != self.by_seq.len() {
+            return Err(StageError::Invalid {
+                path: self.tmp.clone(),
+                msg: format!(
+                    "{} planned rows never met their sentence: the inputs changed mid-run",
+                    self.by_seq.len() - self.at
+                ),
+            });
+        }
+        for (k, mut b) in self.buckets.into_iter().enumerate() {
+            b.flush()?;
+            b.sink.finish()?;
+            let path = bucket_path(&self.tmp, k);
+            let batches =
+                open_table(&path, RELATION_INSTANCES, 8192)?.collect::<Result<Vec<_>, _>>()?;
+            let all = concat_batches(&RELATION_INSTANCES.schema(), &batches)?;
+            drop(batches);
+            let base = (k * BUCKET_ROWS) as i64;
+            let ids = all.column(0).as_primitive::<Int64Type>();
+            let mut perm = vec![0u32; all.num_rows()];
+            for (pos, id) in ids.values().iter().enumerate() {
+                perm[(id - base) as usize] = pos as u32;
+            }
+            let sorted = take_record_batch(&all, &UInt32Array::from(perm))?;
+            drop(all);
+            let mut at = 0;
+            while at < sorted.num_rows() {
+                let n = GROUP.min(sorted.num_rows() - at);
+                sink.write(&sorted.slice(at, n))?;
+                at += n;
+            }
+            std::fs::remove_file(&path).map_err(|e| StageError::io(&path, e))?;
+        }
+        Ok(())
+    }
+}
+
+fn bucket_path(tmp: &Path, k: usize) -> PathBuf {
+    tmp.join(format!("bucket-{k:05}.parquet"))
+}
+
+// A batch's `negatives` list values must fit the i32 offsets of a `list<int64>` column.
+const _: () = assert!(GROUP * MAX_NEGATIVES < i32::MAX as usize);
+
+/// `0..n` in consecutive ranges of at most `size` (one empty range when `n` is 0, so an
+/// empty table still gets its schema written).
+fn batches(n: usize, size: usize) -> Vec<std::ops::Range<usize>> {
+    let mut out: Vec<_> = (0..n).step_by(size).map(|s| s..(s + size).min(n)).collect();
+    if out.is_empty() {
+        out.push(0..0);
     }
     out
+}
+
+/// The `pairs` rows of bags `range`.
+fn pairs_batch(
+    plan: &Plan,
+    names: &Names,
+    neighbours: &Neighbours,
+    range: std::ops::Range<usize>,
+) -> Result<RecordBatch, StageError> {
+    let mut negatives = Vec::with_capacity(range.len());
+    let mut buf = Vec::new();
+    for i in range.clone() {
+        neighbours.of(i, MAX_NEGATIVES, &mut buf);
+        negatives.push(buf.clone());
+    }
+    let r = range.clone();
+    Ok(RecordBatch::try_new(
+        PAIRS.schema(),
+        vec![
+            Arc::new(Int64Array::from_iter_values(r.start as i64..r.end as i64)),
+            strings(
+                &plan.bag_rel[r.clone()].iter().map(|&x| (names.relation)(x)).collect::<Vec<_>>(),
+            ),
+            strings(&plan.bag_h[r.clone()].iter().map(|&x| (names.entity)(x)).collect::<Vec<_>>()),
+            strings(&plan.bag_t[r.clone()].iter().map(|&x| (names.entity)(x)).collect::<Vec<_>>()),
+            Arc::new(Int64Array::from(plan.bag_start[r.clone()].to_vec())),
+            Arc::new(Int64Array::from(plan.bag_end[r].to_vec())),
+            primitive_lists::<Int64Type>(&negatives),
+        ],
+    )?)
 }
 
 fn sha256(path: &Path) -> Result<String, StageError> {
@@ -123,13 +306,25 @@ fn sha256(path: &Path) -> Result<String, StageError> {
     Ok(hex::encode(h.finalize()))
 }
 
+/// How the plan's integer ids print: relations and entities.
+pub struct Names<'a> {
+    pub relation: &'a dyn Fn(u32) -> String,
+    pub entity: &'a dyn Fn(u32) -> String,
+}
+
+/// Writes the dataset directory from the plan. `feed` hands the [`Gather`] the sentences the
+/// plan uses, in sequence order; `tmp` holds its buckets.
+#[allow(clippy::too_many_arguments)]
 pub fn write_all(
     opts: &Options,
     inputs: Vec<String>,
-    rows: &[Row],
+    plan: &Plan,
+    names: &Names,
     labels: &HashMap<String, Option<String>>,
     stats: &mut Stats,
     ex: &Exclusions,
+    tmp: &Path,
+    feed: &mut dyn FnMut(&mut Gather) -> Result<(), StageError>,
 ) -> Result<(), StageError> {
     let prov = Provenance::new(concat!("wikirel-pipeline ", env!("CARGO_PKG_VERSION")), "dataset")
         .with_inputs(inputs.clone())
@@ -144,25 +339,19 @@ pub fn write_all(
         &prov,
         &sorted,
     )?;
-    for (k, chunk) in rows.chunks(GROUP).enumerate() {
-        sink.write(&instances_batch(chunk, (k * GROUP) as i64)?)?;
-    }
-    if rows.is_empty() {
-        sink.write(&instances_batch(&[], 0)?)?;
+    let mut gather = Gather::new(plan, names.relation, tmp, &prov)?;
+    feed(&mut gather)?;
+    gather.finish(&mut sink)?;
+    if sink.rows() == 0 {
+        sink.write(&instances_batch(&[], &[])?)?;
     }
 
     // relations.parquet
-    let bag_list = bags(rows);
-    let mut rels: Vec<(String, i64, i64, i64)> = Vec::new(); // relation, start, end, pairs
-    for b in &bag_list {
-        match rels.last_mut() {
-            Some(r) if r.0 == b.0 => {
-                r.2 = b.4;
-                r.3 += 1;
-            }
-            _ => rels.push((b.0.clone(), b.3, b.4, 1)),
-        }
+    let rel_names: Vec<String> = plan.rel_id.iter().map(|&r| (names.relation)(r)).collect();
+    for (i, name) in rel_names.iter().enumerate() {
+        stats.relation_histogram.insert(name.clone(), (plan.rel_end[i] - plan.rel_start[i]) as u64);
     }
+    stats.relations = rel_names.len() as u64;
     let mut rsink = ParquetSink::create(
         &opts.out.join("relations.parquet"),
         RELATIONS,
@@ -172,55 +361,33 @@ pub fn write_all(
     rsink.write(&RecordBatch::try_new(
         RELATIONS.schema(),
         vec![
-            strings(&rels.iter().map(|r| r.0.as_str()).collect::<Vec<_>>()),
+            strings(&rel_names),
             opt_strings(
-                &rels.iter().map(|r| labels.get(&r.0).cloned().flatten()).collect::<Vec<_>>(),
+                &rel_names.iter().map(|r| labels.get(r).cloned().flatten()).collect::<Vec<_>>(),
             ),
-            Arc::new(Int64Array::from_iter_values(rels.iter().map(|r| r.2 - r.1))),
-            Arc::new(Int64Array::from_iter_values(rels.iter().map(|r| r.3))),
-            Arc::new(Int64Array::from_iter_values(rels.iter().map(|r| r.1))),
-            Arc::new(Int64Array::from_iter_values(rels.iter().map(|r| r.2))),
+            Arc::new(Int64Array::from_iter_values(
+                plan.rel_start.iter().zip(&plan.rel_end).map(|(s, e)| e - s),
+            )),
+            Arc::new(Int64Array::from(plan.rel_pairs.clone())),
+            Arc::new(Int64Array::from(plan.rel_start.clone())),
+            Arc::new(Int64Array::from(plan.rel_end.clone())),
         ],
     )?)?;
 
-    // pairs.parquet with hard negatives: bags sharing the head or the tail, not both.
-    let mut by_head: HashMap<&str, Vec<usize>> = HashMap::new();
-    let mut by_tail: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, b) in bag_list.iter().enumerate() {
-        by_head.entry(&b.1).or_default().push(i);
-        by_tail.entry(&b.2).or_default().push(i);
-    }
-    let negatives: Vec<Vec<i64>> = bag_list
-        .iter()
-        .map(|b| {
-            let set: BTreeSet<usize> = by_head[b.1.as_str()]
-                .iter()
-                .chain(&by_tail[b.2.as_str()])
-                .copied()
-                .filter(|&j| !(bag_list[j].1 == b.1 && bag_list[j].2 == b.2))
-                .collect();
-            set.into_iter().take(MAX_NEGATIVES).map(|j| j as i64).collect()
-        })
-        .collect();
+    // pairs.parquet with hard negatives: bags sharing the head or the tail, not both; in
+    // batches of GROUP bags, so no list offset overflows whatever the number of bags.
+    let neighbours = Neighbours::new(&plan.bag_h, &plan.bag_t);
     let mut psink = ParquetSink::create(
         &opts.out.join("pairs.parquet"),
         PAIRS,
         &prov,
         &SinkOptions::default(),
     )?;
-    psink.write(&RecordBatch::try_new(
-        PAIRS.schema(),
-        vec![
-            Arc::new(Int64Array::from_iter_values(0..bag_list.len() as i64)),
-            strings(&bag_list.iter().map(|b| b.0.as_str()).collect::<Vec<_>>()),
-            strings(&bag_list.iter().map(|b| b.1.as_str()).collect::<Vec<_>>()),
-            strings(&bag_list.iter().map(|b| b.2.as_str()).collect::<Vec<_>>()),
-            Arc::new(Int64Array::from_iter_values(bag_list.iter().map(|b| b.3))),
-            Arc::new(Int64Array::from_iter_values(bag_list.iter().map(|b| b.4))),
-            primitive_lists::<Int64Type>(&negatives),
-        ],
-    )?)?;
-    stats.pairs = bag_list.len() as u64;
+    let n_bags = plan.bag_h.len();
+    for range in batches(n_bags, GROUP) {
+        psink.write(&pairs_batch(plan, names, &neighbours, range)?)?;
+    }
+    stats.pairs = n_bags as u64;
 
     let n_rows = sink.finish()?;
     let n_rels = rsink.finish()?;
@@ -288,4 +455,23 @@ fn dataset_card(stats: &Stats, labels: &HashMap<String, Option<String>>) -> Stri
          share alike); entities and relations come from Wikidata (CC0).\n",
         stats.rows, stats.relations, stats.pairs
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pairs_are_written_in_bounded_batches() {
+        assert_eq!(batches(0, 4).len(), 1);
+        assert!(batches(0, 4)[0].is_empty());
+        assert_eq!(batches(4, 4).iter().map(|r| (r.start, r.end)).collect::<Vec<_>>(), [(0, 4)]);
+        assert_eq!(batches(9, 4), vec![0..4, 4..8, 8..9]);
+        // 40M bags (past the ~33M where one batch of 64 negatives each overflowed i32
+        // offsets): every batch stays far below the limit and they cover every bag once.
+        let b = batches(40_000_000, GROUP);
+        assert!(b.iter().all(|r| r.len() * MAX_NEGATIVES < i32::MAX as usize));
+        assert_eq!(b.iter().map(|r| r.len()).sum::<usize>(), 40_000_000);
+        assert!(b.windows(2).all(|w| w[0].end == w[1].start));
+    }
 }
