@@ -14,7 +14,7 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
-use super::claims::Claims;
+use super::claims::{pair_key, Claims};
 use super::cursor::{i64_col, join_tokens, str_col, u32_col, MentionCursor};
 use super::exclude::Exclusions;
 use super::Stats;
@@ -30,6 +30,7 @@ fn schema() -> Arc<Schema> {
     let b = |n: &str| Field::new(n, DataType::Boolean, false);
     Arc::new(Schema::new(vec![
         Field::new("seq", DataType::UInt64, false),
+        Field::new("ht", DataType::UInt64, false),
         u32f("h"),
         u32f("t"),
         Field::new("page_id", DataType::Int64, false),
@@ -47,6 +48,7 @@ fn schema() -> Arc<Schema> {
 #[derive(Default)]
 struct Columns {
     seq: Vec<u64>,
+    ht: Vec<u64>,
     h: Vec<u32>,
     t: Vec<u32>,
     page: Vec<i64>,
@@ -69,6 +71,7 @@ impl Columns {
             schema(),
             vec![
                 Arc::new(UInt64Array::from(c.seq)),
+                Arc::new(UInt64Array::from(c.ht)),
                 u(c.h),
                 u(c.t),
                 Arc::new(Int64Array::from(c.page)),
@@ -107,7 +110,7 @@ pub fn same_name(a: &str, b: &str) -> bool {
 
 /// Writes `path` with the candidate pairs of every sentence of `sentences` (directories, in
 /// order), walking `mentions` alongside; fills the sentence counts of `stats`. Returns the
-/// sequence number of each directory's first sentence.
+/// sequence number of each directory's first sentence, and the number of candidate rows.
 pub fn write(
     path: &Path,
     sentences: &[PathBuf],
@@ -115,7 +118,7 @@ pub fn write(
     claims: &Claims,
     ex: &Exclusions,
     stats: &mut Stats,
-) -> Result<Vec<u64>, StageError> {
+) -> Result<(Vec<u64>, u64), StageError> {
     let pq = |e: parquet::errors::ParquetError| StageError::Invalid {
         path: path.to_path_buf(),
         msg: e.to_string(),
@@ -123,7 +126,10 @@ pub fn write(
     let file = File::create(path).map_err(|e| StageError::io(path, e))?;
     // zstd is the codec the workspace builds (level 1: fast; the file is read once).
     let level = parquet::basic::ZstdLevel::try_new(1).map_err(pq)?;
-    let props = WriterProperties::builder().set_compression(Compression::ZSTD(level)).build();
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(level))
+        .set_max_row_group_row_count(Some(FLUSH))
+        .build();
     let mut w = ArrowWriter::try_new(file, schema(), Some(props)).map_err(pq)?;
     let mut cols = Columns::default();
     let mut cursor = MentionCursor::open(mentions, &["qid", "surface", "char_start", "char_end"])?;
@@ -136,6 +142,7 @@ pub fn write(
         (String::new(), Vec::<Ment>::new(), Vec::<usize>::new(), String::new());
     let mut seq = 0u64;
     let mut starts = Vec::with_capacity(sentences.len());
+    let mut rows = 0u64;
     for dir in sentences {
         starts.push(seq);
         for b in open_table_columns(&dir.join("sentences.parquet"), SENTENCES, 8192, &sent_cols)? {
@@ -194,6 +201,7 @@ pub fn write(
                             }
                         });
                         cols.seq.push(this);
+                        cols.ht.push(pair_key(hq.get(), tq.get()));
                         cols.h.push(hq.get());
                         cols.t.push(tq.get());
                         cols.page.push(page);
@@ -208,15 +216,44 @@ pub fn write(
                     }
                 }
                 if cols.seq.len() >= FLUSH {
+                    rows += cols.seq.len() as u64;
                     w.write(&cols.take_batch()?).map_err(pq)?;
                 }
             }
         }
     }
     cursor.finish()?;
+    rows += cols.seq.len() as u64;
     w.write(&cols.take_batch()?).map_err(pq)?;
     w.close().map_err(pq)?;
-    Ok(starts)
+    Ok((starts, rows))
+}
+
+/// The distinct item pairs ([`pair_key`]) of the candidate file, ascending.
+pub fn distinct_pairs(path: &Path) -> Result<Vec<u64>, StageError> {
+    use arrow::array::AsArray;
+    use arrow::datatypes::UInt64Type;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use parquet::arrow::ProjectionMask;
+    let pq = |e: parquet::errors::ParquetError| StageError::Invalid {
+        path: path.to_path_buf(),
+        msg: e.to_string(),
+    };
+    let file = File::open(path).map_err(|e| StageError::io(path, e))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(pq)?;
+    let mask = ProjectionMask::roots(builder.parquet_schema(), [1]);
+    let mut out = Vec::new();
+    for b in builder.with_projection(mask).with_batch_size(FLUSH).build().map_err(pq)? {
+        out.extend_from_slice(b?.column(0).as_primitive::<UInt64Type>().values());
+        if out.len() > 2 * FLUSH {
+            // Keep the buffer near the distinct count, not the row count.
+            out.sort_unstable();
+            out.dedup();
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -134,6 +134,14 @@ fn temp_dir(out: &Path) -> Result<PathBuf, StageError> {
     Ok(tmp)
 }
 
+/// The process's peak resident memory so far in MB (Linux; `None` elsewhere): logged after
+/// each pass, so a run on real dumps shows which pass holds what.
+fn peak_rss_mb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    Some(line.split_whitespace().nth(1)?.parse::<u64>().ok()? / 1024)
+}
+
 fn polars(path: &Path) -> impl Fn(polars::error::PolarsError) -> StageError + '_ {
     move |e| StageError::Invalid { path: path.to_path_buf(), msg: format!("polars: {e}") }
 }
@@ -156,22 +164,39 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
     let mention_files: Vec<PathBuf> =
         opts.link.iter().map(|d| d.join("mentions.parquet")).collect();
     let mentioned = claims::mentioned_items(&mention_files)?;
+    tracing::info!(items = mentioned.len(), peak_rss_mb = peak_rss_mb(), "mentioned items");
     let claims_path = opts.wikidata.join("claims.parquet");
     let claims = claims::load(&claims_path, &mentioned, &excluded_relations)?;
     tracing::info!(
         mentioned_items = mentioned.len(),
         claims_read = claims.read,
-        claims_kept = claims.frame.height(),
+        claims_kept = claims.len(),
+        peak_rss_mb = peak_rss_mb(),
         "claims among mentioned items"
     );
     drop(mentioned);
     let cands = tmp.join("candidates.parquet");
-    let starts =
+    let (starts, candidate_rows) =
         candidates::write(&cands, &opts.sentences, &mention_files, &claims, &ex, &mut stats)?;
-    let rows = plan::join_claims(&cands, &claims, &mut stats).map_err(polars(&cands))?;
-    drop(claims);
+    tracing::info!(
+        sentences = stats.sentences_read,
+        candidate_rows,
+        peak_rss_mb = peak_rss_mb(),
+        "candidates"
+    );
+    let wanted = candidates::distinct_pairs(&cands)?;
+    let frame = claims.frame_for(&wanted).map_err(polars(&cands))?;
+    drop((claims, wanted));
+    tracing::info!(
+        claims = frame.height(),
+        peak_rss_mb = peak_rss_mb(),
+        "claims of co-mentioned pairs"
+    );
+    let rows = plan::join_claims(&cands, frame, &mut stats).map_err(polars(&cands))?;
+    tracing::info!(rows = stats.rows_before_filters, peak_rss_mb = peak_rss_mb(), "joined");
     let plan = plan::order_and_cap(rows, opts.max_per_pair, opts.min_bag, &mut stats)
         .map_err(polars(&cands))?;
+    tracing::info!(rows = stats.rows, peak_rss_mb = peak_rss_mb(), "planned");
     std::fs::remove_file(&cands).map_err(|e| StageError::io(&cands, e))?;
 
     let inputs: Vec<String> = opts
@@ -190,6 +215,7 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
         |g: &mut write::Gather| source::feed(g, &plan, &opts.sentences, &mention_files, &starts);
     write::write_all(opts, inputs, &plan, &names, &labels, &mut stats, &ex, &tmp, &mut feed)?;
     std::fs::remove_dir_all(&tmp).map_err(|e| StageError::io(&tmp, e))?;
+    tracing::info!(peak_rss_mb = peak_rss_mb(), "written");
     Ok(stats)
 }
 

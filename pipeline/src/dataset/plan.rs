@@ -7,7 +7,6 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use super::claims::Claims;
 use super::Stats;
 
 /// The kept rows in dataset order (row_id = position), their bags and relations.
@@ -55,8 +54,8 @@ fn i64s(df: &DataFrame, name: &str) -> PolarsResult<Vec<i64>> {
     Ok(s.i64()?.into_no_null_iter().collect())
 }
 
-fn on() -> [Expr; 2] {
-    [col("h"), col("t")]
+fn on() -> [Expr; 1] {
+    [col("ht")]
 }
 
 fn flag_sum(e: Expr, name: &str) -> Expr {
@@ -65,11 +64,10 @@ fn flag_sum(e: Expr, name: &str) -> Expr {
 
 /// Joins the candidate pairs (the file [`super::candidates::write`] made) with the claims,
 /// counts what each filter drops into `stats`, and returns the rows that survive them.
-pub fn join_claims(cands: &Path, claims: &Claims, stats: &mut Stats) -> PolarsResult<LazyFrame> {
+pub fn join_claims(cands: &Path, claims: DataFrame, stats: &mut Stats) -> PolarsResult<LazyFrame> {
     let path = cands.to_string_lossy().into_owned();
     let scan = || LazyFrame::scan_parquet(PlRefPath::from(path.as_str()), Default::default());
-    let claim_pairs =
-        claims.frame.clone().lazy().select(on()).unique(None, UniqueKeepStrategy::Any);
+    let claim_pairs = claims.clone().lazy().select(on()).unique(None, UniqueKeepStrategy::Any);
     let inner = || JoinArgs::new(JoinType::Inner);
     // Pair-level counts: pairs with at least one claim, and why some go.
     let pairs = streaming(scan()?.join(claim_pairs, on(), on(), inner()).select([
@@ -84,7 +82,7 @@ pub fn join_claims(cands: &Path, claims: &Claims, stats: &mut Stats) -> PolarsRe
     let rows = streaming(
         scan()?
             .filter(col("same_name").not().and(col("overlap").not()))
-            .join(claims.frame.clone().lazy(), on(), on(), inner())
+            .join(claims.lazy(), on(), on(), inner())
             .select([
                 col("rel"),
                 col("h"),

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use arrow::array::{
     ArrayRef, AsArray, Int64Array, ListArray, RecordBatch, StructArray, UInt32Array,
 };
-use arrow::compute::{concat_batches, take_record_batch};
+use arrow::compute::interleave_record_batch;
 use arrow::datatypes::{DataType, Fields, Int64Type};
 use sha2::{Digest, Sha256};
 
@@ -96,10 +96,12 @@ fn instances_batch(rows: &[Row], ids: &[i64]) -> Result<RecordBatch, StageError>
 }
 
 /// Rows per bucket of the external sort that puts the rows in row_id order (a bucket is held
-/// in memory while it is sorted: ~0.3-1 GB at ~1-4 KB a row).
-pub const BUCKET_ROWS: usize = 256 * 1024;
-/// Rows a bucket buffers before it writes a batch.
-const FLUSH_ROWS: usize = 2048;
+/// in memory while it is written out in order: ~40 MB at ~2.5 KB a row).
+pub const BUCKET_ROWS: usize = 16 * 1024;
+/// Rows a bucket buffers before it writes them, as one row group, to its file. Every bucket
+/// is open while rows arrive, so the buffers hold FLUSH_ROWS / BUCKET_ROWS = 1/64 of the
+/// rows: ~100 MB for a full-dump dataset of ~2.4M rows.
+const FLUSH_ROWS: usize = 256;
 
 struct Bucket {
     sink: ParquetSink,
@@ -143,7 +145,8 @@ impl<'p> Gather<'p> {
         let mut by_seq: Vec<u32> = (0..plan.seq.len() as u32).collect();
         by_seq.sort_by_key(|&r| (plan.seq[r as usize], r));
         let n = plan.seq.len().div_ceil(BUCKET_ROWS);
-        let fast = SinkOptions { zstd_level: 1, ..Default::default() };
+        let fast =
+            SinkOptions { zstd_level: 1, max_row_group_rows: FLUSH_ROWS, ..Default::default() };
         let buckets = (0..n)
             .map(|k| {
                 Ok(Bucket {
@@ -223,21 +226,21 @@ impl<'p> Gather<'p> {
             let path = bucket_path(&self.tmp, k);
             let batches =
                 open_table(&path, RELATION_INSTANCES, 8192)?.collect::<Result<Vec<_>, _>>()?;
-            let all = concat_batches(&RELATION_INSTANCES.schema(), &batches)?;
-            drop(batches);
-            let base = (k * BUCKET_ROWS) as i64;
-            let ids = all.column(0).as_primitive::<Int64Type>();
-            let mut perm = vec![0u32; all.num_rows()];
-            for (pos, id) in ids.values().iter().enumerate() {
-                perm[(id - base) as usize] = pos as u32;
+            // Where each row_id of the bucket lies: (batch, row).
+            let base = k * BUCKET_ROWS;
+            let n: usize = batches.iter().map(|b| b.num_rows()).sum();
+            let mut at = vec![(0usize, 0usize); n];
+            for (bi, b) in batches.iter().enumerate() {
+                let ids = b.column(0).as_primitive::<Int64Type>();
+                for (ri, id) in ids.values().iter().enumerate() {
+                    at[*id as usize - base] = (bi, ri);
+                }
             }
-            let sorted = take_record_batch(&all, &UInt32Array::from(perm))?;
-            drop(all);
-            let mut at = 0;
-            while at < sorted.num_rows() {
-                let n = GROUP.min(sorted.num_rows() - at);
-                sink.write(&sorted.slice(at, n))?;
-                at += n;
+            // Written in row_id order, GROUP rows at a time, straight from the bucket's
+            // batches (no sorted copy of the whole bucket).
+            let refs: Vec<&RecordBatch> = batches.iter().collect();
+            for chunk in at.chunks(GROUP) {
+                sink.write(&interleave_record_batch(&refs, chunk)?)?;
             }
             std::fs::remove_file(&path).map_err(|e| StageError::io(&path, e))?;
         }
@@ -331,8 +334,12 @@ pub fn write_all(
         .setting("min_bag", opts.min_bag)
         .setting("max_per_pair", opts.max_per_pair)
         .setting("exclude", ex.files.clone());
-    let sorted =
-        SinkOptions { sorted_by: vec!["row_id".into(), "relation".into()], ..Default::default() };
+    // Row groups of GROUP rows: the writer holds one group, not 64k rows of text.
+    let sorted = SinkOptions {
+        sorted_by: vec!["row_id".into(), "relation".into()],
+        max_row_group_rows: GROUP,
+        ..Default::default()
+    };
     let mut sink = ParquetSink::create(
         &opts.out.join("sentences.parquet"),
         RELATION_INSTANCES,
@@ -341,7 +348,9 @@ pub fn write_all(
     )?;
     let mut gather = Gather::new(plan, names.relation, tmp, &prov)?;
     feed(&mut gather)?;
+    tracing::debug!(peak_rss_mb = super::peak_rss_mb(), "rows gathered");
     gather.finish(&mut sink)?;
+    tracing::debug!(peak_rss_mb = super::peak_rss_mb(), "rows sorted");
     if sink.rows() == 0 {
         sink.write(&instances_batch(&[], &[])?)?;
     }
