@@ -16,7 +16,7 @@ use crate::error::StageError;
 use schemas::tables::{CLAIMS, MENTIONS};
 use schemas::{open_table_columns, Qid};
 
-const BATCH: usize = 64 * 1024;
+const BATCH: usize = 8 * 1024;
 
 /// The number of a property id (`P131` -> 131).
 pub fn pid_number(p: &str) -> Option<u32> {
