@@ -15,12 +15,11 @@ use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
 use super::claims::{pair_key, Claims};
-use super::cursor::{i64_col, join_tokens, str_col, u32_col, MentionCursor};
+use super::cursor::{each_sentence, join_tokens, str_col, u32_col, MentionCursor};
 use super::exclude::Exclusions;
 use super::Stats;
 use crate::error::StageError;
-use schemas::tables::SENTENCES;
-use schemas::{open_table_columns, Qid};
+use schemas::Qid;
 
 const FLUSH: usize = 64 * 1024;
 
@@ -134,10 +133,7 @@ pub fn write(
     let mut cols = Columns::default();
     let mut cursor = MentionCursor::open(mentions, &["qid", "surface", "char_start", "char_end"])?;
     let tokens_needed = !ex.token_seqs.is_empty();
-    let mut sent_cols = vec!["page_id", "sentence_index"];
-    if tokens_needed {
-        sent_cols.push("tokens");
-    }
+    let sent_cols: &[&str] = if tokens_needed { &["tokens"] } else { &[] };
     let (mut arena, mut ments, mut firsts, mut joined) =
         (String::new(), Vec::<Ment>::new(), Vec::<usize>::new(), String::new());
     let mut seq = 0u64;
@@ -145,82 +141,78 @@ pub fn write(
     let mut rows = 0u64;
     for dir in sentences {
         starts.push(seq);
-        for b in open_table_columns(&dir.join("sentences.parquet"), SENTENCES, 8192, &sent_cols)? {
-            let b = b?;
-            let (pages, idx) = (i64_col(&b, "page_id"), u32_col(&b, "sentence_index"));
-            for i in 0..b.num_rows() {
-                let (page, sidx) = (pages.value(i), idx.value(i));
-                let this = seq;
-                seq += 1;
-                stats.sentences_read += 1;
-                arena.clear();
-                ments.clear();
-                cursor.take(page, sidx, |(mb, j)| {
-                    let q = str_col(mb, "qid").value(j);
-                    let s = str_col(mb, "surface").value(j);
-                    let qr = (arena.len(), arena.len() + q.len());
-                    arena.push_str(q);
-                    let sr = (arena.len(), arena.len() + s.len());
-                    arena.push_str(s);
-                    ments.push(Ment {
-                        qid: qr,
-                        item: q.parse().ok(),
-                        surface: sr,
-                        cs: u32_col(mb, "char_start").value(j),
-                        ce: u32_col(mb, "char_end").value(j),
-                        index: ments.len() as u32,
-                    });
-                })?;
-                // One endpoint per entity: its first mention (mentions come sorted by position).
-                let text = |r: (usize, usize)| &arena[r.0..r.1];
-                firsts.clear();
-                for (k, m) in ments.iter().enumerate() {
-                    if !firsts.iter().any(|&f| text(ments[f].qid) == text(m.qid)) {
-                        firsts.push(k);
-                    }
-                }
-                if firsts.len() < 2 {
-                    continue;
-                }
-                stats.sentences_with_two_entities += 1;
-                let mut tokens_excluded = None;
-                for &a in &firsts {
-                    for &c in &firsts {
-                        let (h, t) = (&ments[a], &ments[c]);
-                        if a == c {
-                            continue;
-                        }
-                        let (Some(hq), Some(tq)) = (h.item, t.item) else { continue };
-                        if !claims.heads.contains(hq) || !claims.tails.contains(tq) {
-                            continue;
-                        }
-                        let tok = *tokens_excluded.get_or_insert_with(|| {
-                            tokens_needed && {
-                                join_tokens(&b, "tokens", i, &mut joined);
-                                ex.excludes_tokens(&joined)
-                            }
-                        });
-                        cols.seq.push(this);
-                        cols.ht.push(pair_key(hq.get(), tq.get()));
-                        cols.h.push(hq.get());
-                        cols.t.push(tq.get());
-                        cols.page.push(page);
-                        cols.sidx.push(sidx);
-                        cols.hs.push(h.cs);
-                        cols.ts.push(t.cs);
-                        cols.hi.push(h.index);
-                        cols.ti.push(t.index);
-                        cols.same.push(same_name(text(h.surface), text(t.surface)));
-                        cols.overlap.push(h.cs < t.ce && t.cs < h.ce);
-                        cols.excluded.push(tok || ex.excludes_pair(hq, tq));
-                    }
-                }
-                if cols.seq.len() >= FLUSH {
-                    rows += cols.seq.len() as u64;
-                    w.write(&cols.take_batch()?).map_err(pq)?;
+        each_sentence(dir, sent_cols, |b, i, page, sidx| {
+            let this = seq;
+            seq += 1;
+            stats.sentences_read += 1;
+            arena.clear();
+            ments.clear();
+            cursor.take(page, sidx, |(mb, j)| {
+                let q = str_col(mb, "qid").value(j);
+                let s = str_col(mb, "surface").value(j);
+                let qr = (arena.len(), arena.len() + q.len());
+                arena.push_str(q);
+                let sr = (arena.len(), arena.len() + s.len());
+                arena.push_str(s);
+                ments.push(Ment {
+                    qid: qr,
+                    item: q.parse().ok(),
+                    surface: sr,
+                    cs: u32_col(mb, "char_start").value(j),
+                    ce: u32_col(mb, "char_end").value(j),
+                    index: ments.len() as u32,
+                });
+            })?;
+            // One endpoint per entity: its first mention (mentions come sorted by position).
+            let text = |r: (usize, usize)| &arena[r.0..r.1];
+            firsts.clear();
+            for (k, m) in ments.iter().enumerate() {
+                if !firsts.iter().any(|&f| text(ments[f].qid) == text(m.qid)) {
+                    firsts.push(k);
                 }
             }
-        }
+            if firsts.len() < 2 {
+                return Ok(());
+            }
+            stats.sentences_with_two_entities += 1;
+            let mut tokens_excluded = None;
+            for &a in &firsts {
+                for &c in &firsts {
+                    let (h, t) = (&ments[a], &ments[c]);
+                    if a == c {
+                        continue;
+                    }
+                    let (Some(hq), Some(tq)) = (h.item, t.item) else { continue };
+                    if !claims.heads.contains(hq) || !claims.tails.contains(tq) {
+                        continue;
+                    }
+                    let tok = *tokens_excluded.get_or_insert_with(|| {
+                        tokens_needed && {
+                            join_tokens(b, "tokens", i, &mut joined);
+                            ex.excludes_tokens(&joined)
+                        }
+                    });
+                    cols.seq.push(this);
+                    cols.ht.push(pair_key(hq.get(), tq.get()));
+                    cols.h.push(hq.get());
+                    cols.t.push(tq.get());
+                    cols.page.push(page);
+                    cols.sidx.push(sidx);
+                    cols.hs.push(h.cs);
+                    cols.ts.push(t.cs);
+                    cols.hi.push(h.index);
+                    cols.ti.push(t.index);
+                    cols.same.push(same_name(text(h.surface), text(t.surface)));
+                    cols.overlap.push(h.cs < t.ce && t.cs < h.ce);
+                    cols.excluded.push(tok || ex.excludes_pair(hq, tq));
+                }
+            }
+            if cols.seq.len() >= FLUSH {
+                rows += cols.seq.len() as u64;
+                w.write(&cols.take_batch()?).map_err(pq)?;
+            }
+            Ok(())
+        })?;
     }
     cursor.finish()?;
     rows += cols.seq.len() as u64;

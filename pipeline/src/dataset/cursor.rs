@@ -1,13 +1,13 @@
 //! Walking `mentions` alongside `sentences`: both are in sentence order (page, then sentence
 //! index, as `wikipedia` wrote them and `link` kept them), so a cursor over the mention
 //! batches hands each sentence its mentions without holding either table.
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{Int64Type, UInt32Type};
 
 use crate::error::StageError;
-use schemas::tables::MENTIONS;
+use schemas::tables::{MENTIONS, SENTENCES};
 use schemas::{open_table_columns, TableReader};
 
 const BATCH: usize = 16 * 1024;
@@ -96,6 +96,25 @@ impl MentionCursor {
         }
         Ok(())
     }
+}
+
+/// Calls `f(batch, row, page_id, sentence_index)` for each sentence of `dir`'s
+/// `sentences.parquet`, in order, reading `columns` besides the two keys.
+pub fn each_sentence(
+    dir: &Path,
+    columns: &[&str],
+    mut f: impl FnMut(&RecordBatch, usize, i64, u32) -> Result<(), StageError>,
+) -> Result<(), StageError> {
+    let mut cols = vec!["page_id", "sentence_index"];
+    cols.extend(columns.iter().filter(|c| !cols.contains(c)).collect::<Vec<_>>());
+    for b in open_table_columns(&dir.join("sentences.parquet"), SENTENCES, 8192, &cols)? {
+        let b = b?;
+        let (pages, idx) = (i64_col(&b, "page_id"), u32_col(&b, "sentence_index"));
+        for i in 0..b.num_rows() {
+            f(&b, i, pages.value(i), idx.value(i))?;
+        }
+    }
+    Ok(())
 }
 
 /// Typed column access on a projected batch.

@@ -6,13 +6,13 @@ use std::sync::Arc;
 
 use arrow::array::{Array, AsArray};
 
-use super::cursor::{i64_col, str_col, u32_col, MentionCursor};
+use super::cursor::{each_sentence, i64_col, str_col, u32_col, MentionCursor};
 use super::plan::Plan;
 use super::write::Gather;
 use crate::error::StageError;
 use crate::records::{MentionRecord, SentenceRecord};
 use schemas::open_table_columns;
-use schemas::tables::{PAGES, SENTENCES};
+use schemas::tables::PAGES;
 
 const MENTION_COLUMNS: [&str; 8] = [
     "qid",
@@ -68,56 +68,46 @@ pub fn feed(
         let end = starts.get(k + 1).copied().unwrap_or(u64::MAX);
         let used = next < end;
         // A directory the plan does not use is only stepped through (keys, no text).
-        let cols: &[&str] = if used {
-            &["page_id", "sentence_index", "text", "tokens"]
-        } else {
-            &["page_id", "sentence_index"]
-        };
+        let cols: &[&str] = if used { &["text", "tokens"] } else { &[] };
         let revs = if used { revisions(dir, plan, starts[k]..end)? } else { HashMap::new() };
         let dump = dir.display().to_string();
-        for b in open_table_columns(&dir.join("sentences.parquet"), SENTENCES, 8192, cols)? {
-            let b = b?;
-            let (pages, idx) = (i64_col(&b, "page_id"), u32_col(&b, "sentence_index"));
-            for i in 0..b.num_rows() {
-                let (page, sidx) = (pages.value(i), idx.value(i));
-                let this = seq;
-                seq += 1;
-                if g.wants() != Some(this) {
-                    cursor.take(page, sidx, |_| {})?;
-                    continue;
-                }
-                let mut ms = Vec::new();
-                cursor.take(page, sidx, |(mb, j)| {
-                    let s = |c: &str| str_col(mb, c).value(j).to_string();
-                    let u = |c: &str| u32_col(mb, c).value(j);
-                    ms.push(MentionRecord {
-                        page_id: page,
-                        sentence_index: sidx,
-                        qid: s("qid"),
-                        surface: s("surface"),
-                        source: s("source"),
-                        entity_type: s("entity_type"),
-                        char_start: u("char_start"),
-                        char_end: u("char_end"),
-                        token_start: u("token_start"),
-                        token_end: u("token_end"),
-                    });
-                })?;
-                let toks = b.column_by_name("tokens").expect("read").as_list::<i32>().value(i);
-                let toks = toks.as_string::<i32>();
-                let sentence = SentenceRecord {
+        each_sentence(dir, cols, |b, i, page, sidx| {
+            let this = seq;
+            seq += 1;
+            if g.wants() != Some(this) {
+                return cursor.take(page, sidx, |_| {});
+            }
+            let mut ms = Vec::new();
+            cursor.take(page, sidx, |(mb, j)| {
+                let s = |c: &str| str_col(mb, c).value(j).to_string();
+                let u = |c: &str| u32_col(mb, c).value(j);
+                ms.push(MentionRecord {
                     page_id: page,
                     sentence_index: sidx,
-                    text: str_col(&b, "text").value(i).to_string(),
-                    tokens: (0..toks.len()).map(|j| toks.value(j).to_string()).collect(),
-                    token_starts: Vec::new(),
-                    token_ends: Vec::new(),
-                    anchors: Vec::new(),
-                };
-                let rev = revs.get(&page).copied().unwrap_or(-1);
-                g.add(this, Arc::new(sentence), Arc::new(ms), rev, &dump)?;
-            }
-        }
+                    qid: s("qid"),
+                    surface: s("surface"),
+                    source: s("source"),
+                    entity_type: s("entity_type"),
+                    char_start: u("char_start"),
+                    char_end: u("char_end"),
+                    token_start: u("token_start"),
+                    token_end: u("token_end"),
+                });
+            })?;
+            let toks = b.column_by_name("tokens").expect("read").as_list::<i32>().value(i);
+            let toks = toks.as_string::<i32>();
+            let sentence = SentenceRecord {
+                page_id: page,
+                sentence_index: sidx,
+                text: str_col(b, "text").value(i).to_string(),
+                tokens: (0..toks.len()).map(|j| toks.value(j).to_string()).collect(),
+                token_starts: Vec::new(),
+                token_ends: Vec::new(),
+                anchors: Vec::new(),
+            };
+            let rev = revs.get(&page).copied().unwrap_or(-1);
+            g.add(this, Arc::new(sentence), Arc::new(ms), rev, &dump)
+        })?;
     }
     Ok(())
 }
