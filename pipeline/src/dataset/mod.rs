@@ -164,10 +164,10 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
     let mention_files: Vec<PathBuf> =
         opts.link.iter().map(|d| d.join("mentions.parquet")).collect();
     let mentioned = claims::mentioned_items(&mention_files)?;
-    tracing::info!(items = mentioned.len(), peak_rss_mb = peak_rss_mb(), "mentioned items");
+    tracing::debug!(items = mentioned.len(), peak_rss_mb = peak_rss_mb(), "mentioned items");
     let claims_path = opts.wikidata.join("claims.parquet");
     let claims = claims::load(&claims_path, &mentioned, &excluded_relations)?;
-    tracing::info!(
+    tracing::debug!(
         mentioned_items = mentioned.len(),
         claims_read = claims.read,
         claims_kept = claims.len(),
@@ -178,7 +178,7 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
     let cands = tmp.join("candidates.parquet");
     let (starts, candidate_rows) =
         candidates::write(&cands, &opts.sentences, &mention_files, &claims, &ex, &mut stats)?;
-    tracing::info!(
+    tracing::debug!(
         sentences = stats.sentences_read,
         candidate_rows,
         peak_rss_mb = peak_rss_mb(),
@@ -187,16 +187,16 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
     let wanted = candidates::distinct_pairs(&cands)?;
     let frame = claims.frame_for(&wanted).map_err(polars(&cands))?;
     drop((claims, wanted));
-    tracing::info!(
+    tracing::debug!(
         claims = frame.height(),
         peak_rss_mb = peak_rss_mb(),
         "claims of co-mentioned pairs"
     );
     let rows = plan::join_claims(&cands, frame, &mut stats).map_err(polars(&cands))?;
-    tracing::info!(rows = stats.rows_before_filters, peak_rss_mb = peak_rss_mb(), "joined");
+    tracing::debug!(rows = stats.rows_before_filters, peak_rss_mb = peak_rss_mb(), "joined");
     let plan = plan::order_and_cap(rows, opts.max_per_pair, opts.min_bag, &mut stats)
         .map_err(polars(&cands))?;
-    tracing::info!(rows = stats.rows, peak_rss_mb = peak_rss_mb(), "planned");
+    tracing::debug!(rows = stats.rows, peak_rss_mb = peak_rss_mb(), "planned");
     std::fs::remove_file(&cands).map_err(|e| StageError::io(&cands, e))?;
 
     let inputs: Vec<String> = opts
@@ -215,7 +215,7 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
         |g: &mut write::Gather| source::feed(g, &plan, &opts.sentences, &mention_files, &starts);
     write::write_all(opts, inputs, &plan, &names, &labels, &mut stats, &ex, &tmp, &mut feed)?;
     std::fs::remove_dir_all(&tmp).map_err(|e| StageError::io(&tmp, e))?;
-    tracing::info!(peak_rss_mb = peak_rss_mb(), "written");
+    tracing::debug!(peak_rss_mb = peak_rss_mb(), "written");
     Ok(stats)
 }
 
