@@ -78,7 +78,7 @@ impl JsonOut {
         self.bytes(&s)
     }
 
-    /// Flushes and returns the partial file (still to be renamed by `finish`).
+    /// Flushes what is buffered to the partial file (renamed only by `finish`).
     fn flush(&mut self) -> Result<(), StageError> {
         self.w.flush().map_err(|e| StageError::io(&self.tmp, e))
     }

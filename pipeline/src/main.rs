@@ -26,6 +26,27 @@ struct Cli {
     command: Command,
 }
 
+/// The inputs, output and page shard of `link` and `prior`, which cut the same page ranges.
+#[derive(clap::Args)]
+struct PageArgs {
+    /// Output directories of `pipeline wikipedia` (several for sharded runs, in order).
+    #[arg(long, required = true, num_args = 1..)]
+    sentences: Vec<PathBuf>,
+    /// Output directory of `pipeline wikidata`.
+    #[arg(long)]
+    wikidata: PathBuf,
+    /// Output directory.
+    #[arg(long)]
+    out: PathBuf,
+    /// Only shard I of --of N (contiguous ranges of pages, the same for `prior` and `link`);
+    /// `dataset --link` then takes the N link shard directories in order.
+    #[arg(long, requires = "of")]
+    shard: Option<usize>,
+    /// Number of shards.
+    #[arg(long, requires = "shard")]
+    of: Option<usize>,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Stream a Wikidata JSON dump into entities, claims and properties tables.
@@ -87,15 +108,8 @@ enum Command {
     },
     /// Link anchors and unanchored mentions of the sentences to Wikidata items.
     Link {
-        /// Output directories of `pipeline wikipedia` (several for sharded runs, in order).
-        #[arg(long, required = true, num_args = 1..)]
-        sentences: Vec<PathBuf>,
-        /// Output directory of `pipeline wikidata`.
-        #[arg(long)]
-        wikidata: PathBuf,
-        /// Output directory.
-        #[arg(long)]
-        out: PathBuf,
+        #[command(flatten)]
+        pages: PageArgs,
         /// Match names ignoring case (default: case-sensitive, exact).
         #[arg(long)]
         ignore_case: bool,
@@ -106,13 +120,6 @@ enum Command {
         /// Worker threads (default: all cores).
         #[arg(long)]
         threads: Option<usize>,
-        /// Link only shard I of --of N (contiguous ranges of pages); `dataset --link` then
-        /// takes the N shard directories in order.
-        #[arg(long, requires = "of")]
-        shard: Option<usize>,
-        /// Number of shards.
-        #[arg(long, requires = "shard")]
-        of: Option<usize>,
         /// Linking targets: `enwiki` (items with an English Wikipedia article, ~7.1M in the
         /// full dump; the paper's recipe) or `all` (every item; ~10x the memory).
         #[arg(long, default_value = "enwiki")]
@@ -133,21 +140,8 @@ enum Command {
     /// Count the anchor prior (anchor text -> item) of one shard of pages (or all) into
     /// anchor_prior.parquet; `prior-merge` adds shards up for `link --prior`.
     Prior {
-        /// Output directories of `pipeline wikipedia`, in order (as given to `link`).
-        #[arg(long, required = true, num_args = 1..)]
-        sentences: Vec<PathBuf>,
-        /// Output directory of `pipeline wikidata`.
-        #[arg(long)]
-        wikidata: PathBuf,
-        /// Output directory.
-        #[arg(long)]
-        out: PathBuf,
-        /// Count only shard I of --of N (the same page ranges as `link --shard`).
-        #[arg(long, requires = "of")]
-        shard: Option<usize>,
-        /// Number of shards.
-        #[arg(long, requires = "shard")]
-        of: Option<usize>,
+        #[command(flatten)]
+        pages: PageArgs,
         /// Linking targets, as for `link --kb`.
         #[arg(long, default_value = "enwiki")]
         kb: pipeline::scope::ItemScope,
@@ -278,14 +272,10 @@ fn main() -> Result<()> {
             println!("{}", wikipedia::summary(&stats, &out));
         }
         Command::Link {
-            sentences,
-            wikidata,
-            out,
+            pages: PageArgs { sentences, wikidata, out, shard, of },
             ignore_case,
             names_anywhere,
             threads,
-            shard,
-            of,
             kb,
             memory_budget,
             prior,
@@ -320,7 +310,7 @@ fn main() -> Result<()> {
             let stats = link::run(&opts).context("stage link failed")?;
             println!("{}", link::summary(&stats, &out));
         }
-        Command::Prior { sentences, wikidata, out, shard, of, kb } => {
+        Command::Prior { pages: PageArgs { sentences, wikidata, out, shard, of }, kb } => {
             let mut o = link::PriorOptions::new(&sentences, &wikidata, &out);
             o.shard = shard.zip(of);
             o.kb = kb;

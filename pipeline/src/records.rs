@@ -148,45 +148,6 @@ pub struct MentionRecord {
     pub token_end: u32,
 }
 
-/// Streams `mentions.parquet` batch by batch.
-pub fn mentions(
-    path: &Path,
-) -> Result<impl Iterator<Item = Result<Vec<MentionRecord>, StageError>>, StageError> {
-    Ok(open_table(path, schemas::tables::MENTIONS, BATCH)?.map(|b| {
-        let b = b?;
-        let (ids, idx) = (i64s(&b, "page_id"), u32s(&b, "sentence_index"));
-        let (qid, surface, source, ty) =
-            (strs(&b, "qid"), strs(&b, "surface"), strs(&b, "source"), strs(&b, "entity_type"));
-        let (cs, ce) = (u32s(&b, "char_start"), u32s(&b, "char_end"));
-        let (ts, te) = (u32s(&b, "token_start"), u32s(&b, "token_end"));
-        Ok((0..b.num_rows())
-            .map(|i| MentionRecord {
-                page_id: ids[i],
-                sentence_index: idx[i],
-                qid: qid[i].clone(),
-                surface: surface[i].clone(),
-                source: source[i].clone(),
-                entity_type: ty[i].clone(),
-                char_start: cs[i],
-                char_end: ce[i],
-                token_start: ts[i],
-                token_end: te[i],
-            })
-            .collect())
-    }))
-}
-
-/// `claims`: (head, property, tail) triples.
-pub fn claims(path: &Path) -> Result<Vec<(String, String, String)>, StageError> {
-    let mut out = Vec::new();
-    for b in open_table(path, schemas::tables::CLAIMS, BATCH)? {
-        let b = b?;
-        let (h, p, t) = (strs(&b, "head"), strs(&b, "property"), strs(&b, "tail"));
-        out.extend(h.into_iter().zip(p).zip(t).map(|((h, p), t)| (h, p, t)));
-    }
-    Ok(out)
-}
-
 /// `properties`: pid -> label.
 pub fn property_labels(path: &Path) -> Result<Vec<(String, Option<String>)>, StageError> {
     let mut out = Vec::new();
