@@ -42,9 +42,20 @@ struct PageArgs {
     /// `dataset --link` then takes the N link shard directories in order.
     #[arg(long, requires = "of")]
     shard: Option<usize>,
-    /// Number of shards.
-    #[arg(long, requires = "shard")]
+    /// Number of shards (with `link --dry-run`, the number of tasks to plan).
+    #[arg(long)]
     of: Option<usize>,
+}
+
+impl PageArgs {
+    /// The shard (I, N): `--of` needs `--shard` except where `allow_of_alone` (a dry run
+    /// plans N tasks and runs none). The stages check I < N.
+    fn shard(&self, allow_of_alone: bool) -> Result<Option<(usize, usize)>> {
+        if self.of.is_some() && self.shard.is_none() && !allow_of_alone {
+            anyhow::bail!("--of needs --shard I (or, for `link`, --dry-run)");
+        }
+        Ok(self.shard.zip(self.of))
+    }
 }
 
 #[derive(Subcommand)]
@@ -272,7 +283,7 @@ fn main() -> Result<()> {
             println!("{}", wikipedia::summary(&stats, &out));
         }
         Command::Link {
-            pages: PageArgs { sentences, wikidata, out, shard, of },
+            pages,
             ignore_case,
             names_anywhere,
             threads,
@@ -281,6 +292,8 @@ fn main() -> Result<()> {
             prior,
             dry_run,
         } => {
+            let shard = pages.shard(dry_run)?;
+            let PageArgs { sentences, wikidata, out, of, .. } = pages;
             if dry_run {
                 let mut flags = String::new();
                 if ignore_case {
@@ -297,7 +310,7 @@ fn main() -> Result<()> {
             }
             let mut opts = link::Options::new(&sentences, &wikidata, &out);
             opts.prior = prior;
-            opts.shard = shard.zip(of);
+            opts.shard = shard;
             opts.kb = kb;
             if let Some(b) = memory_budget {
                 opts.memory_budget = b;
@@ -310,9 +323,11 @@ fn main() -> Result<()> {
             let stats = link::run(&opts).context("stage link failed")?;
             println!("{}", link::summary(&stats, &out));
         }
-        Command::Prior { pages: PageArgs { sentences, wikidata, out, shard, of }, kb } => {
+        Command::Prior { pages, kb } => {
+            let shard = pages.shard(false)?;
+            let PageArgs { sentences, wikidata, out, .. } = pages;
             let mut o = link::PriorOptions::new(&sentences, &wikidata, &out);
-            o.shard = shard.zip(of);
+            o.shard = shard;
             o.kb = kb;
             let s = link::run_prior(&o).context("stage prior failed")?;
             println!(

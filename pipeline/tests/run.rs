@@ -63,3 +63,22 @@ fn an_unknown_contexts_value_is_refused() {
     let err = pipeline::run::load(&p).unwrap_err().to_string();
     assert!(err.contains("bad.toml") && err.contains("paragraphs + lists"), "{err}");
 }
+
+/// The CLI of `link --of N --dry-run` (the task list of a split run) works without `--shard`,
+/// while `--of` without `--shard` in a real run is refused with a message.
+#[test]
+fn link_dry_run_needs_no_shard_and_a_real_run_does() {
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_pipeline")).args(args).output().unwrap()
+    };
+    let base = ["link", "--sentences", "wp/0", "--wikidata", "wd", "--out", "L", "--of", "3"];
+    let dry = run(&[&base[..], &["--dry-run"]].concat());
+    assert!(dry.status.success(), "{}", String::from_utf8_lossy(&dry.stderr));
+    let text = String::from_utf8(dry.stdout).unwrap();
+    for i in 0..3 {
+        assert!(text.contains(&format!("--shard {i} --of 3 --out L/link-{i}")), "{text}");
+    }
+    let real = run(&base);
+    assert!(!real.status.success());
+    assert!(String::from_utf8_lossy(&real.stderr).contains("--of needs --shard"));
+}
