@@ -7,10 +7,10 @@ PYTHON ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
 # Python packages used by tests and benchmarks (readers independent of our Rust code).
-PY_PKGS := duckdb==2.0.1 pyarrow==26.0.1
+PY_PKGS := duckdb==2.0.1 pyarrow==26.0.1 tokenizers==0.22.2
 CARGO ?= cargo
 
-.PHONY: help torch venv model build test test-ref lint dataset pretrain bench bench-wikidata bench-wikipedia bench-ner bench-train bench-finetune bench-scale fewshot-check finetune-check cuda clean
+.PHONY: help torch venv model build test test-ref lint dataset pretrain bench bench-wikidata bench-wikipedia bench-ner bench-train bench-finetune bench-scale fewshot-check finetune-check cuda gpu-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -137,6 +137,30 @@ cuda: ## release trainer with CUDA kept linked (for a GPU machine): target/cuda/
 	LIBTORCH=$(CURDIR)/.libtorch-full $(CARGO) build --release -p trainer --features cuda --target-dir $(CUDA_TARGET)
 	objcopy --strip-debug $(CUDA_TARGET)/release/trainer $(CUDA_TARGET)/trainer-cuda
 	@readelf -d $(CUDA_TARGET)/trainer-cuda | grep -q 'libtorch_cuda.so' && echo "$(CUDA_TARGET)/trainer-cuda links libtorch_cuda.so ($$(du -h $(CUDA_TARGET)/trainer-cuda | cut -f1))"
+
+# What travels to a GPU machine for scripts/gpu-check.sh (issue 21): the stripped CUDA trainer,
+# the device-parametrised test binary (trainer/tests/device.rs) built with --features cuda,
+# MiniLM's tokenizer files, the sample dataset and Wiki80 10% (from ../shared when present).
+# The device tool carries at most 64 MiB: the MiniLM and bert-base weights stay here and the
+# script builds random-initialised models of their shapes there (`trainer init-model`).
+GPU_BUNDLE := target/gpu-check
+WIKI80_DIR ?= ../shared/data/wiki80
+gpu-check: cuda model dataset ## build target/gpu-check: what scripts/gpu-check.sh needs on a GPU machine (README: GPU check)
+	LIBTORCH=$(CURDIR)/.libtorch-full $(CARGO) test --release -p trainer --features cuda --test device \
+	  --no-run --target-dir $(CUDA_TARGET) 2>&1 | tee $(CUDA_TARGET)/device-tests.log
+	rm -rf $(GPU_BUNDLE) && mkdir -p $(GPU_BUNDLE)/tokenizer $(GPU_BUNDLE)/dataset
+	cp $(CUDA_TARGET)/trainer-cuda $(GPU_BUNDLE)/trainer
+	objcopy --strip-debug "$$(sed -n 's/.*Executable tests\/device.rs (\(.*\))/\1/p' $(CUDA_TARGET)/device-tests.log | tail -1)" $(GPU_BUNDLE)/device-tests
+	cp artifacts/models/all-MiniLM-L6-v2/{tokenizer.json,vocab.txt,tokenizer_config.json,special_tokens_map.json} $(GPU_BUNDLE)/tokenizer/
+	cp artifacts/dataset/*.parquet artifacts/dataset/manifest.json $(GPU_BUNDLE)/dataset/
+	if [ -f $(WIKI80_DIR)/cp_train_0.1.txt ]; then mkdir -p $(GPU_BUNDLE)/wiki80 && \
+	  cp $(WIKI80_DIR)/cp_train_0.1.txt $(GPU_BUNDLE)/wiki80/train_0.1.txt && \
+	  awk 'NR % 10 == 1' $(WIKI80_DIR)/cp_dev.txt > $(GPU_BUNDLE)/wiki80/dev_head.txt; \
+	else echo "no $(WIKI80_DIR): the fine-tuning check will use the vendored Wiki80 slice"; fi
+	@size=$$(du -sm $(GPU_BUNDLE) | cut -f1); echo "$(GPU_BUNDLE): $$size MiB (a device run carries at most 64 MiB)"; \
+	  [ $$size -lt 60 ] || { echo "$(GPU_BUNDLE) is too large to travel" >&2; exit 1; }
+	@echo "On the GPU machine (device tool, carry [\"$(GPU_BUNDLE)\"]):"
+	@echo "  LD_LIBRARY_PATH=/opt/torch/.venv/lib/python3.12/site-packages/torch/lib scripts/gpu-check.sh"
 
 clean: ## remove build outputs (keeps the torch cache and artifacts)
 	$(CARGO) clean

@@ -5,7 +5,7 @@ the vendored Wiki80 slice, encoded with MiniLM's tokenizer and the entity marker
 masked for MLM. Rust (`trainer bench-step`) and PyTorch (bench/cp_step_torch.py) read the same
 file, so both time exactly the same step.
 
-usage: cp_step_inputs.py MODEL_DIR FIXTURE OUT.json
+usage: cp_step_inputs.py MODEL_DIR FIXTURE OUT.json [PAIRS (default 32; scripts/gpu-check.sh: 32/64/128)]
 """
 import json
 import random
@@ -14,6 +14,7 @@ import sys
 from tokenizers import Tokenizer
 
 model, fixture, out = sys.argv[1:4]
+pairs = int(sys.argv[4]) if len(sys.argv) > 4 else 32
 tok = Tokenizer.from_file(f"{model}/tokenizer.json")
 tok.no_padding()
 tok.no_truncation()
@@ -48,7 +49,7 @@ def encode(r):
 
 
 seqs, positions, labels, mlm = [], [], [], []
-for k in range(32):
+for k in range(pairs):
     rel = rels[k % len(rels)]
     bag = by_rel[rel]
     a, b = bag[0], bag[1 % len(bag)]

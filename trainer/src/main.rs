@@ -42,9 +42,32 @@ enum Command {
         /// Also print each embedding's first dimensions.
         #[arg(long)]
         show_vectors: bool,
+        /// Matrix products in fp32, or in bf16 with fp32 weights (as pre-training's autocast).
+        #[arg(long, value_enum, default_value = "fp32")]
+        precision: EmbedPrecision,
+        /// Print one JSON line per sentence with its whole embedding instead of the cosines
+        /// (what scripts/gpu-check.sh compares with transformers).
+        #[arg(long)]
+        json: bool,
         /// Two or more sentences.
         #[arg(required = true, num_args = 1..)]
         sentences: Vec<String>,
+    },
+    /// Write a randomly initialised BERT checkpoint (Hugging Face layout) from a config.json and
+    /// a tokenizer: the paper's model shape (configs/bert-base-uncased.json) for speed and
+    /// device checks without its 440 MB of weights.
+    InitModel {
+        /// A BERT config.json; its vocab_size must equal the tokenizer's.
+        #[arg(long)]
+        config: PathBuf,
+        /// A model directory whose tokenizer files (tokenizer.json, vocab.txt, ...) are copied.
+        #[arg(long)]
+        tokenizer: PathBuf,
+        /// The new model directory (must not exist or be empty).
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 0)]
+        seed: i64,
     },
     /// Print the libtorch version, thread count and the CUDA devices it sees.
     Info,
@@ -77,6 +100,43 @@ enum Command {
         #[arg(long, default_value = "cpu")]
         device: String,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum EmbedPrecision {
+    Fp32,
+    Bf16,
+}
+
+/// `trainer init-model`: random weights (seeded) in the layout `bert::load` and transformers read.
+fn init_model(
+    config: &std::path::Path,
+    tokenizer: &std::path::Path,
+    out: &std::path::Path,
+    seed: i64,
+) -> Result<()> {
+    let cfg = bert::BertConfig::from_file(config)?;
+    let tok = WordPieces::from_dir(tokenizer)?;
+    if tok.vocab_size() as i64 != cfg.vocab_size {
+        bail!(
+            "{}: vocab_size {} but the tokenizer in {} has {} entries",
+            config.display(),
+            cfg.vocab_size,
+            tokenizer.display(),
+            tok.vocab_size()
+        );
+    }
+    if out.exists() && std::fs::read_dir(out)?.next().is_some() {
+        bail!("{} exists and is not empty; choose a new directory", out.display());
+    }
+    tch::manual_seed(seed);
+    let vs = tch::nn::VarStore::new(tch::Device::Cpu);
+    let _model = bert::BertModel::new(&vs.root(), &cfg, false);
+    bert::save(&vs, &cfg, &[], out)?;
+    run_dir::copy_tokenizer(tokenizer, out)?;
+    let params: i64 = vs.variables().values().map(|t| t.numel() as i64).sum();
+    eprintln!("{}: {} parameters, seed {seed}", out.display(), params);
+    Ok(())
 }
 
 #[derive(clap::Args)]
@@ -377,13 +437,23 @@ fn main() -> Result<()> {
         tch::set_num_threads(n);
     }
     match cli.command {
-        Command::Embed { model, device, show_vectors, sentences } => {
+        Command::Embed { model, device, show_vectors, precision, json, sentences } => {
             let device = device::parse_device(&device)?;
-            let loaded = bert::load(&model, device)
+            let mut loaded = bert::load(&model, device)
                 .with_context(|| format!("loading the model in {}", model.display()))?;
+            if precision == EmbedPrecision::Bf16 {
+                loaded.model.set_autocast(Some(tch::Kind::BFloat16));
+            }
             let tok = WordPieces::from_dir(&model)?;
             let refs: Vec<&str> = sentences.iter().map(String::as_str).collect();
             let emb = embed::embed(&loaded.model, &tok, &refs, device)?;
+            if json {
+                for (i, s) in refs.iter().enumerate() {
+                    let v: Vec<f32> = Vec::try_from(emb.get(i as i64))?;
+                    println!("{}", serde_json::json!({"sentence": s, "embedding": v}));
+                }
+                return Ok(());
+            }
             let cos = embed::cosine_matrix(&emb);
             let n = refs.len() as i64;
             for i in 0..n {
@@ -405,6 +475,9 @@ fn main() -> Result<()> {
             println!("cuda available {}", tch::Cuda::is_available());
             println!("cuda devices {}", tch::Cuda::device_count());
             println!("cudnn available {}", tch::Cuda::cudnn_is_available());
+        }
+        Command::InitModel { config, tokenizer, out, seed } => {
+            init_model(&config, &tokenizer, &out, seed)?
         }
         Command::Pretrain(args) => pretrain(args)?,
         Command::Fewshot(cmd) => fewshot(cmd)?,

@@ -1,69 +1,21 @@
-//! The BERT encoder against PyTorch + transformers: embeddings of the sentences in
-//! tests/reference/embed_reference.json (one padded batch, one sentence of 165 word pieces)
-//! must agree to 1e-4 per dimension. The reference was computed by
-//! tests/reference/embed_reference.py, independently of this code.
-use std::path::{Path, PathBuf};
+//! The BERT encoder's loading, saving, tokenizer and `embed` command. Its embeddings against
+//! transformers' (tests/reference/embed_reference.json) are checked in device.rs, on every device.
+mod common;
+
+use std::path::PathBuf;
 use std::process::Command;
 
 use tch::Device;
+use trainer::bert;
 use trainer::tokenize::WordPieces;
-use trainer::{bert, embed};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 fn model_dir() -> PathBuf {
-    let dir = repo().join("artifacts/models/all-MiniLM-L6-v2");
-    assert!(dir.join("model.safetensors").exists(), "{} missing: run `make model`", dir.display());
-    dir
-}
-
-struct Reference {
-    sentences: Vec<String>,
-    input_ids: Vec<Vec<i64>>,
-    embeddings: Vec<Vec<f64>>,
-}
-
-fn reference() -> Reference {
-    let path = repo().join("tests/reference/embed_reference.json");
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    fn get<T: serde::de::DeserializeOwned>(v: &serde_json::Value, k: &str) -> T {
-        serde_json::from_value(v[k].clone()).unwrap()
-    }
-    Reference {
-        sentences: get(&v, "sentences"),
-        input_ids: get(&v, "input_ids"),
-        embeddings: get(&v, "embeddings"),
-    }
-}
-
-#[test]
-fn embeddings_match_transformers_to_1e4() {
-    let r = reference();
-    assert!(r.sentences.len() >= 5);
-    assert!(r.input_ids.iter().any(|ids| ids.len() > 128), "needs a sentence over 128 pieces");
-    let loaded = bert::load(&model_dir(), Device::Cpu).unwrap();
-    let tok = WordPieces::from_dir(&model_dir()).unwrap();
-    let refs: Vec<&str> = r.sentences.iter().map(String::as_str).collect();
-    let emb = embed::embed(&loaded.model, &tok, &refs, Device::Cpu).unwrap();
-    assert_eq!(emb.size(), [r.sentences.len() as i64, 384]);
-    let mut worst = 0f64;
-    for (i, want) in r.embeddings.iter().enumerate() {
-        let got: Vec<f32> = Vec::try_from(emb.get(i as i64)).unwrap();
-        for (d, (g, w)) in got.iter().zip(want).enumerate() {
-            let diff = (f64::from(*g) - w).abs();
-            worst = worst.max(diff);
-            assert!(diff <= 1e-4, "sentence {i} dim {d}: {g} vs {w}");
-        }
-    }
-    eprintln!("max |diff| = {worst:.2e}");
+    common::minilm()
 }
 
 #[test]
 fn tokenizer_json_and_vocab_txt_give_the_reference_ids() {
-    let r = reference();
+    let r = common::embed_reference();
     let from_json = WordPieces::from_dir(&model_dir()).unwrap();
     // A directory with only vocab.txt (+ tokenizer_config.json) builds the tokenizer itself.
     let tmp = tempfile::tempdir().unwrap();
@@ -124,4 +76,82 @@ fn a_missing_tensor_is_named() {
     let err = bert::load(tmp.path(), Device::Cpu).err().expect("must fail");
     let msg = err.to_string();
     assert!(msg.contains("model.safetensors") && msg.contains("is missing"), "{msg}");
+}
+
+/// `embed --json` prints whole vectors (what scripts/gpu-check.sh compares with transformers):
+/// fp32 equals the transformers reference to 1e-4, `--precision bf16` differs from it, within
+/// the bf16 tolerance of device.rs.
+#[test]
+fn embed_json_prints_the_reference_vectors_in_fp32_and_bf16() {
+    let r = common::embed_reference();
+    for (precision, lo, hi) in [("fp32", 0.0, 1e-4), ("bf16", 1e-5, 2e-2)] {
+        let out = Command::new(env!("CARGO_BIN_EXE_trainer"))
+            .args(["embed", "--json", "--precision", precision, "--model"])
+            .arg(model_dir())
+            .args(&r.sentences[..2])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let lines: Vec<serde_json::Value> =
+            stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(lines.len(), 2, "{stdout}");
+        let mut worst = 0f64;
+        for (line, (sentence, want)) in lines.iter().zip(r.sentences.iter().zip(&r.embeddings)) {
+            assert_eq!(line["sentence"], sentence.as_str());
+            let got: Vec<f64> = serde_json::from_value(line["embedding"].clone()).unwrap();
+            assert_eq!(got.len(), want.len());
+            for (g, w) in got.iter().zip(want) {
+                worst = worst.max((g - w).abs());
+            }
+        }
+        assert!(worst >= lo && worst <= hi, "{precision}: max |diff| {worst:.2e}");
+    }
+}
+
+/// `init-model` writes a random BERT of the config's shape that loads, with the tokenizer, and
+/// refuses a vocabulary that does not match the tokenizer's or a non-empty directory.
+#[test]
+fn init_model_writes_a_loadable_random_bert_of_the_configs_shape() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = common::repo().join("configs/models/bert-tiny.json");
+    let out = tmp.path().join("tiny");
+    let tok = model_dir();
+    let init = |out: &std::path::Path, config: &std::path::Path, seed: &str| {
+        Command::new(env!("CARGO_BIN_EXE_trainer"))
+            .arg("init-model")
+            .arg("--config")
+            .arg(config)
+            .arg("--tokenizer")
+            .arg(&tok)
+            .arg("--out")
+            .arg(out)
+            .args(["--seed", seed])
+            .output()
+            .unwrap()
+    };
+    assert!(init(&out, &config, "1").status.success());
+    let loaded = bert::load(&out, Device::Cpu).unwrap();
+    let want: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&config).unwrap()).unwrap();
+    assert_eq!(loaded.config.hidden_size, want["hidden_size"].as_i64().unwrap());
+    assert_eq!(loaded.config.num_hidden_layers, want["num_hidden_layers"].as_i64().unwrap());
+    assert!(out.join("tokenizer.json").exists() && out.join("vocab.txt").exists());
+    // Same seed, same weights; another seed, others.
+    let again = tmp.path().join("again");
+    let other = tmp.path().join("other");
+    assert!(init(&again, &config, "1").status.success());
+    assert!(init(&other, &config, "2").status.success());
+    let read = |d: &std::path::Path| std::fs::read(d.join("model.safetensors")).unwrap();
+    assert_eq!(read(&out), read(&again));
+    assert_ne!(read(&out), read(&other));
+    // Refusals name the problem.
+    let refused = init(&out, &config, "1");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("not empty"));
+    let bad = tmp.path().join("bad.json");
+    std::fs::write(&bad, std::fs::read_to_string(&config).unwrap().replace("30522", "100"))
+        .unwrap();
+    let refused = init(&tmp.path().join("x"), &bad, "1");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("vocab_size 100"), "{refused:?}");
 }

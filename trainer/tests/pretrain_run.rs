@@ -1,118 +1,22 @@
 //! The pre-training loop end to end on CPU: a tiny random BERT (MiniLM's vocabulary, 2 layers
-//! of 32) on the Wiki80 slice imported with `pipeline import`. Resume equivalence, falling
-//! loss, checkpoint layout, refusal to overwrite a run.
-use std::path::{Path, PathBuf};
+//! of 32) on the Wiki80 slice imported with `pipeline import` (common/tiny.rs). Falling loss,
+//! checkpoint layout, refusal to overwrite a run, the piece store, the MLM-only control.
+//! (Resume equivalence and bf16 are in device.rs, on every device.)
+mod common;
+
+use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
-use tch::{nn, Device, Tensor};
-use trainer::bert::{self, BertConfig, BertModel};
-use trainer::pretrain::config::{Method, Precision, PretrainConfig};
-use trainer::pretrain::train::{run, Outcome, RunOptions, RunPaths};
+use common::tiny::{self, config, losses, opts, setup, weights};
+use tch::Device;
+use trainer::bert;
+use trainer::pretrain::config::{Method, PretrainConfig};
+use trainer::pretrain::train::{run, Outcome, RunPaths};
 use trainer::run_dir;
-
-/// libtorch's dropout RNG is process-global: runs in parallel test threads would draw from
-/// each other's streams, so every test that trains holds this lock.
-static TORCH_RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// The imported Wiki80 slice (280 sentences x 2, 80 relations) and a tiny random BERT.
-fn setup(tmp: &Path) -> (PathBuf, PathBuf) {
-    let data = tmp.join("data");
-    let fixture = repo().join("tests/fixtures/wiki80/cp_dev_every20th.txt");
-    // Imported twice so that every entity pair has a bag of two sentences (MTB positives).
-    pipeline::import::run(pipeline::import::Format::Opennre, &[fixture.clone(), fixture], &data, 1)
-        .unwrap();
-    let minilm = repo().join("artifacts/models/all-MiniLM-L6-v2");
-    assert!(minilm.exists(), "run `make model`");
-    let model = tmp.join("tiny");
-    tch::manual_seed(7);
-    let vs = nn::VarStore::new(Device::Cpu);
-    let config = BertConfig::tiny(30522);
-    let _m = BertModel::new(&vs.root(), &config, false);
-    bert::save(&vs, &config, &[], &model).unwrap();
-    run_dir::copy_tokenizer(&minilm, &model).unwrap();
-    (data, model)
-}
-
-fn config(method: Method, steps: u64) -> PretrainConfig {
-    PretrainConfig {
-        method,
-        steps,
-        batch_pairs: 16,
-        micro_batch: 8,
-        warmup_steps: 2,
-        lr: 1e-3,
-        checkpoint_every: 100,
-        keep_checkpoints: 0,
-        ..PretrainConfig::default()
-    }
-}
-
-fn opts(resume: bool, stop_at: Option<u64>) -> RunOptions {
-    RunOptions { device: Device::Cpu, resume, stop_at, progress: false }
-}
-
-fn weights(run: &Path) -> Vec<(String, Tensor)> {
-    let (_, dir) = run_dir::checkpoints(run).pop().expect("a checkpoint");
-    let mut w = Tensor::read_safetensors(dir.join("model.safetensors")).unwrap();
-    w.sort_by(|a, b| a.0.cmp(&b.0));
-    w
-}
-
-fn losses(run: &Path, key: &str) -> Vec<f64> {
-    std::fs::read_to_string(run.join("metrics.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()[key].as_f64().unwrap())
-        .collect()
-}
-
-#[test]
-fn resuming_after_five_steps_equals_ten_steps_straight() {
-    let _rng = TORCH_RNG.lock().unwrap_or_else(|e| e.into_inner());
-    let tmp = tempfile::tempdir().unwrap();
-    let (data, model) = setup(tmp.path());
-    let never = AtomicBool::new(false);
-    for method in [Method::Cp, Method::Mtb] {
-        let c = config(method, 10);
-        let straight = tmp.path().join(format!("{method:?}-straight"));
-        let paths =
-            |out: &Path| RunPaths { data: data.clone(), model: model.clone(), out: out.into() };
-        let o = run(&c, &paths(&straight), &opts(false, None), &never).unwrap();
-        assert_eq!(o, Outcome::Finished { step: 10 });
-
-        let split = tmp.path().join(format!("{method:?}-split"));
-        let o = run(&c, &paths(&split), &opts(false, Some(5)), &never).unwrap();
-        assert_eq!(o, Outcome::Stopped { step: 5 });
-        let o = run(&c, &paths(&split), &opts(true, None), &never).unwrap();
-        assert_eq!(o, Outcome::Finished { step: 10 });
-
-        let (a, b) = (weights(&straight), weights(&split));
-        assert_eq!(a.len(), b.len());
-        for ((na, ta), (nb, tb)) in a.iter().zip(&b) {
-            assert_eq!(na, nb);
-            let diff = (ta - tb).abs().max().double_value(&[]);
-            assert!(diff <= 1e-6, "{method:?} {na}: max |diff| {diff}");
-        }
-        // The split run's metrics continue the straight run's exactly.
-        assert_eq!(losses(&straight, "loss"), losses(&split, "loss"), "{method:?}");
-        let changed = a.iter().any(|(n, t)| {
-            n.ends_with("query.weight") && {
-                let orig = Tensor::read_safetensors(model.join("model.safetensors")).unwrap();
-                let o = &orig.iter().find(|(m, _)| m == n).unwrap().1;
-                (t - o).abs().max().double_value(&[]) > 1e-4
-            }
-        });
-        assert!(changed, "{method:?}: training changed no attention weight");
-    }
-}
 
 #[test]
 fn cp_loss_falls_on_a_tiny_corpus() {
-    let _rng = TORCH_RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let _rng = tiny::lock();
     let tmp = tempfile::tempdir().unwrap();
     let (data, model) = setup(tmp.path());
     let out = tmp.path().join("run");
@@ -135,7 +39,7 @@ fn cp_loss_falls_on_a_tiny_corpus() {
 
 #[test]
 fn a_run_directory_is_complete_and_not_overwritten() {
-    let _rng = TORCH_RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let _rng = tiny::lock();
     let tmp = tempfile::tempdir().unwrap();
     let (data, model) = setup(tmp.path());
     let out = tmp.path().join("run");
@@ -169,32 +73,6 @@ fn a_run_directory_is_complete_and_not_overwritten() {
     let o = run(&c, &RunPaths { out: out2.clone(), ..paths }, &opts(false, None), &stop).unwrap();
     assert_eq!(o, Outcome::Interrupted { step: 1 });
     assert_eq!(run_dir::checkpoints(&out2).len(), 1);
-}
-
-#[test]
-fn bf16_autocast_trains_with_fp32_weights_and_matches_fp32_losses() {
-    let _rng = TORCH_RNG.lock().unwrap_or_else(|e| e.into_inner());
-    let tmp = tempfile::tempdir().unwrap();
-    let (data, model) = setup(tmp.path());
-    let never = AtomicBool::new(false);
-    let mut first = Vec::new();
-    for precision in [Precision::Fp32, Precision::Bf16] {
-        let out = tmp.path().join(format!("{precision:?}"));
-        let c = PretrainConfig { precision, ..config(Method::Cp, 2) };
-        run(
-            &c,
-            &RunPaths { data: data.clone(), model: model.clone(), out: out.clone() },
-            &opts(false, None),
-            &never,
-        )
-        .unwrap();
-        first.push(losses(&out, "loss")[0]);
-        for (name, t) in weights(&out) {
-            assert_eq!(t.kind(), tch::Kind::Float, "{name} saved in fp32");
-        }
-    }
-    let rel = (first[0] - first[1]).abs() / first[0];
-    assert!(first[1].is_finite() && rel < 0.02, "fp32 {} vs bf16 {}", first[0], first[1]);
 }
 
 #[test]
@@ -255,7 +133,7 @@ fn the_piece_store_returns_each_rows_marked_pieces_and_is_rebuilt_when_stale() {
 /// the trained weights differ from the full objective's; with weight 1, `loss` is the sum.
 #[test]
 fn objective_weight_zero_trains_mlm_alone_on_the_same_batches() {
-    let _rng = TORCH_RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let _rng = tiny::lock();
     let tmp = tempfile::tempdir().unwrap();
     let (data, model) = setup(tmp.path());
     let never = AtomicBool::new(false);
@@ -285,4 +163,78 @@ fn objective_weight_zero_trains_mlm_alone_on_the_same_batches() {
     let bad = PretrainConfig { objective_weight: -1.0, ..PretrainConfig::default() };
     let err = bad.validate(Path::new("x.toml")).unwrap_err().to_string();
     assert!(err.contains("objective_weight") && err.contains("x.toml"), "{err}");
+}
+
+/// `scripts/gpu-check.sh --dry-run` runs every check of the GPU run end to end on the CPU at
+/// tiny sizes, so the script cannot rot between GPU runs; a trainer that does not start fails it.
+#[test]
+fn gpu_check_dry_run_writes_every_check() {
+    let _rng = tiny::lock();
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, _) = setup(tmp.path());
+    let results = tmp.path().join("results.jsonl");
+    let script = |trainer: &std::ffi::OsStr| {
+        std::process::Command::new(common::repo().join("scripts/gpu-check.sh"))
+            .arg("--dry-run")
+            .env("DEVICE", "cpu")
+            .env("TRAINER", trainer)
+            .env("DATASET", &data)
+            .env("TOKENIZER", common::tokenizer_dir())
+            .env("BUNDLE", tmp.path().join("no-bundle"))
+            .env("RESULTS", &results)
+            .env("TMPDIR", tmp.path())
+            .output()
+            .unwrap()
+    };
+    let out = script(std::ffi::OsStr::new(env!("CARGO_BIN_EXE_trainer")));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let rows: Vec<serde_json::Value> = std::fs::read_to_string(&results)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let get = |check: &str| -> Vec<&serde_json::Value> {
+        rows.iter().filter(|r| r["check"] == check).collect()
+    };
+    let status = |check: &str| get(check)[0]["status"].as_str().unwrap().to_string();
+    assert_eq!(status("info"), "ok");
+    assert_eq!(status("tests"), "skipped", "cargo runs device.rs itself in make test");
+    assert_eq!(status("model"), "ok");
+    // Without torch here the embed check compares bf16 with fp32: different, within 2e-2.
+    let embed = get("embed")[0];
+    if embed["status"] == "skipped" {
+        let d = embed["bf16_vs_fp32_max_abs_diff"].as_f64().unwrap();
+        assert!(d > 0.0 && d <= 2e-2, "{embed}");
+    }
+    // On the CPU a resumed run is bitwise the straight one.
+    let resume = get("resume")[0];
+    assert_eq!(resume["status"], "ok", "{resume}");
+    assert_eq!(resume["max_abs_diff"].as_f64(), Some(0.0), "{resume}");
+    // Two micro-batch sizes x two paddings, each timed.
+    let rates = get("throughput");
+    assert_eq!(rates.len(), 4, "{rows:?}");
+    let best = rates
+        .iter()
+        .map(|r| {
+            assert_eq!(r["status"], "ok", "{r}");
+            r["seqs_per_s"].as_f64().unwrap()
+        })
+        .fold(0.0, f64::max);
+    assert!(best > 0.0);
+    let paper = get("paper-run")[0];
+    let hours = paper["hours"].as_f64().unwrap();
+    assert!((hours - 3500.0 * 2048.0 * 2.0 / best / 3600.0).abs() < 1e-6 * hours, "{paper}");
+    // 40 rows in batches of 8: 5 steps, the same on both runs (both on the CPU here).
+    let ft = get("finetune")[0];
+    assert_eq!(ft["status"], "ok", "{ft}");
+    assert_eq!(ft["steps"].as_u64(), Some(5), "{ft}");
+    assert_eq!(ft["max_rel_diff"].as_f64(), Some(0.0), "{ft}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("| resume | ok |"), "the summary table is printed: {stdout}");
+
+    let broken = script(std::ffi::OsStr::new("/bin/false"));
+    assert!(!broken.status.success());
+    let first = std::fs::read_to_string(&results).unwrap();
+    assert!(first.contains(r#""check": "info", "status": "fail""#), "{first}");
 }
