@@ -24,9 +24,9 @@
 #               per-step losses compared against the run's own step-to-step noise
 #
 # Inputs (defaults in brackets; make gpu-check fills BUNDLE):
-#   BUNDLE [target/gpu-check]  trainer, device-tests, tokenizer/, dataset/, wiki80/
+#   BUNDLE [target/gpu-check]  trainer, device-tests.xz, tokenizer/, dataset/, wiki80/
 #   TRAINER [$BUNDLE/trainer, else target/release/trainer]
-#   DEVICE_TESTS [$BUNDLE/device-tests if present]   PY [/opt/torch/.venv/bin/python, else python3]
+#   DEVICE_TESTS [$BUNDLE/device-tests.xz, unpacked, if present]   PY [/opt/torch/.venv/bin/python, else python3]
 #   RESULTS [$OUT/gpu-check.jsonl, else artifacts/gpu-check/gpu-check.jsonl]
 # The MiniLM weights (91 MB) do not travel (a device run carries at most 64 MiB), so on the GPU
 # machine the device tests that need them are skipped by name (minilm_*) unless
@@ -47,7 +47,7 @@ done
 bundle="${BUNDLE:-target/gpu-check}"
 device="${DEVICE:-$([ $dry = 1 ] && echo cpu || echo cuda)}"
 trainer="${TRAINER:-$([ -x "$bundle/trainer" ] && echo "$bundle/trainer" || echo target/release/trainer)}"
-tests_bin="${DEVICE_TESTS:-$([ -x "$bundle/device-tests" ] && echo "$bundle/device-tests")}"
+tests_bin="${DEVICE_TESTS:-}"
 tokenizer="${TOKENIZER:-$([ -d "$bundle/tokenizer" ] && echo "$bundle/tokenizer" || echo artifacts/models/all-MiniLM-L6-v2)}"
 dataset="${DATASET:-$([ -d "$bundle/dataset" ] && echo "$bundle/dataset" || echo artifacts/dataset)}"
 wiki80="${WIKI80:-$([ -d "$bundle/wiki80" ] && echo "$bundle/wiki80")}"
@@ -56,6 +56,11 @@ results="${RESULTS:-${OUT:-artifacts/gpu-check}/gpu-check.jsonl}"
 work="$(mktemp -d "${TMPDIR:-/tmp}/gpu-check.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 glue() { python3 scripts/gpu_check.py "$@"; }
+# The device test binary travels xz-compressed (make gpu-check).
+if [ -z "$tests_bin" ] && [ -f "$bundle/device-tests.xz" ]; then
+  python3 -c "import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], 'wb'))" \
+    "$bundle/device-tests.xz" "$work/device-tests" && chmod +x "$work/device-tests" && tests_bin="$work/device-tests"
+fi
 
 if [ $dry = 1 ]; then
   model_cfg=configs/models/bert-tiny.json; ft_cfg=configs/models/bert-tiny.json
@@ -118,7 +123,7 @@ if [ -n "$tests_bin" ]; then
   measured=$(grep -E 'max \|diff\||relative\)' "$work/tests.log" | paste -sd';' -)
   record tests $st "{\"summary\": $(js "$line"), \"cuda_tests\": $cuda_tests, \"failed\": $(js "$failed"), \"skipped\": $(js "${skip[*]:-}"), \"measured\": $(js "$measured")}"
 else
-  record tests skipped '{"reason": "no device test binary (make gpu-check builds $BUNDLE/device-tests; in make test cargo runs it itself)"}'
+  record tests skipped '{"reason": "no device test binary (make gpu-check builds $BUNDLE/device-tests.xz; in make test cargo runs it itself)"}'
 fi
 
 # -- model -----------------------------------------------------------------------------------
