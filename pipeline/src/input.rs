@@ -88,11 +88,13 @@ pub fn open_dump(path: &Path) -> Result<Dump, StageError> {
     open_dump_with(path, 1)
 }
 
-/// [`open_dump`], decoding bzip2 on `bz2_threads` threads when more than one: blocks are
-/// found by their bit-aligned magic and decoded in parallel, in order, every block's and
-/// stream's CRC checked (the `mibz2` crate; std only). That is what makes Wikimedia's
-/// `latest-all.json.bz2`, one lbzip2 stream of ~900 kB blocks, decode on all cores.
-pub fn open_dump_with(path: &Path, bz2_threads: usize) -> Result<Dump, StageError> {
+/// [`open_dump`], decoding on `threads` threads when more than one.
+/// - bzip2: blocks are found by their bit-aligned magic and decoded in parallel, in order,
+///   every block's and stream's CRC checked (the `mibz2` crate; std only). That is what makes
+///   Wikimedia's `latest-all.json.bz2`, one lbzip2 stream of ~900 kB blocks, decode on all cores.
+/// - gzip: members are decoded in parallel, in order ([`crate::gz_members`]), as in Wikimedia's
+///   `latest-all.json.gz`, a concatenation of one member per batch; a single member is serial.
+pub fn open_dump_with(path: &Path, threads: usize) -> Result<Dump, StageError> {
     if is_stdin(path) {
         return open_stdin(path);
     }
@@ -104,10 +106,14 @@ pub fn open_dump_with(path: &Path, bz2_threads: usize) -> Result<Dump, StageErro
         BufReader::with_capacity(1 << 20, CountingReader { inner: file, count: position.clone() });
     let reader: Box<dyn Read + Send> = match compression {
         Compression::Plain => Box::new(counted),
+        Compression::Gzip if threads > 1 => Box::new(crate::gz_members::ParallelGz::new(
+            path,
+            file_len,
+            crate::gz_members::Params::new(threads),
+            position.clone(),
+        )),
         Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(counted)),
-        Compression::Bzip2 if bz2_threads > 1 => {
-            Box::new(mibz2::BzReader::parallel(counted, bz2_threads))
-        }
+        Compression::Bzip2 if threads > 1 => Box::new(mibz2::BzReader::parallel(counted, threads)),
         Compression::Bzip2 => Box::new(bzip2::bufread::MultiBzDecoder::new(counted)),
     };
     Ok(Dump { path: path.to_path_buf(), compression, file_len, position, reader })

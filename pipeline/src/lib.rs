@@ -4,6 +4,7 @@ pub mod columns;
 pub mod dataset;
 pub mod error;
 pub mod export_cp;
+pub mod gz_members;
 pub mod import;
 pub mod input;
 pub mod link;

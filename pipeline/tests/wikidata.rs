@@ -197,10 +197,14 @@ fn malformed_lines_are_counted_and_skipped_until_max_errors() {
 #[test]
 fn truncated_compressed_input_is_an_error_naming_file_and_offset_leaving_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    // bzip2 on 1 thread (libbzip2) and on 4 (block-parallel mibz2); a file cut in half, and
-    // one with a flipped byte in the middle (a block CRC mismatch).
+    // bzip2 on 1 thread (libbzip2) and on 4 (block-parallel mibz2), gzip on 1 thread (flate2)
+    // and on 4 (member-parallel); a file cut in half, and one with a flipped byte in the middle
+    // (a block CRC mismatch, or a corrupt deflate stream).
     let cases = [
         ("wikidata.json.gz", 1, false),
+        ("wikidata.json.gz", 4, false),
+        ("wikidata.json.gz", 1, true),
+        ("wikidata.json.gz", 4, true),
         ("wikidata.json.bz2", 1, false),
         ("wikidata.json.bz2", 4, false),
         ("wikidata.json.bz2", 1, true),
