@@ -92,7 +92,12 @@ pub struct ParallelGz {
     block: Vec<u8>,
     at: usize,
     done: bool,
+    /// Blocks read out, handed back to the segment threads: reusing them saves zeroing and
+    /// faulting in a fresh MiB for every MiB decoded (~15% of the CPU without it).
+    spare: Spare,
 }
+
+type Spare = Arc<std::sync::Mutex<Vec<Vec<u8>>>>;
 
 impl ParallelGz {
     pub fn new(path: &Path, file_len: u64, params: Params, position: Arc<AtomicU64>) -> Self {
@@ -106,6 +111,7 @@ impl ParallelGz {
             block: Vec::new(),
             at: 0,
             done: false,
+            spare: Spare::default(),
         }
     }
 
@@ -130,9 +136,10 @@ impl ParallelGz {
             };
             let (tx, rx) = sync_channel(self.params.depth.max(1));
             let path = self.path.clone();
+            let spare = self.spare.clone();
             std::thread::Builder::new()
                 .name("gz-segment".into())
-                .spawn(move || decode_segment(&path, start, stop, &tx))?;
+                .spawn(move || decode_segment(&path, start, stop, &tx, &spare))?;
             self.queue.push_back(Segment { start, rx });
             self.next_start = next;
         }
@@ -188,7 +195,14 @@ impl Read for ParallelGz {
         while self.at == self.block.len() {
             match self.next_block()? {
                 Some(b) => {
-                    self.block = b;
+                    let done = std::mem::replace(&mut self.block, b);
+                    if done.capacity() == BLOCK {
+                        let mut spare = self.spare.lock().unwrap_or_else(|e| e.into_inner());
+                        // At most what can be in flight: the queued segments' channels.
+                        if spare.len() < self.params.threads * self.params.depth {
+                            spare.push(done);
+                        }
+                    }
                     self.at = 0;
                 }
                 None => return Ok(0),
@@ -230,7 +244,7 @@ impl<R: BufRead> BufRead for Tracked<R> {
 
 /// Decodes the members that start in `[start, stop)`, in order, the last one to its end.
 /// Returns quietly when the reader dropped the segment.
-fn decode_segment(path: &Path, start: u64, stop: u64, tx: &SyncSender<Msg>) {
+fn decode_segment(path: &Path, start: u64, stop: u64, tx: &SyncSender<Msg>, spare: &Spare) {
     let mut src = match open_at(path, start) {
         Ok(r) => Tracked { inner: r, offset: start },
         Err(e) => {
@@ -242,7 +256,9 @@ fn decode_segment(path: &Path, start: u64, stop: u64, tx: &SyncSender<Msg>) {
         let member_start = src.offset;
         let mut member = flate2::bufread::GzDecoder::new(&mut src);
         loop {
-            let mut buf = vec![0u8; BLOCK];
+            let reused = spare.lock().unwrap_or_else(|e| e.into_inner()).pop();
+            let mut buf = reused.unwrap_or_else(|| Vec::with_capacity(BLOCK));
+            buf.resize(BLOCK, 0);
             let mut filled = 0;
             while filled < BLOCK {
                 match member.read(&mut buf[filled..]) {
