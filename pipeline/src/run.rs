@@ -4,8 +4,12 @@
 //!
 //! A stage is up to date when its directory holds `.done.json` with the same fingerprint as
 //! now: its settings, the size and modification time of its input files, and the fingerprints
-//! of the stages it reads. The marker is written only after the stage finished (its outputs are
-//! renamed into place before), so a half-run stage is never skipped.
+//! of the stages it reads; written by the same `pipeline` executable (its size and
+//! modification time: a rebuilt or upgraded wikirel reruns every stage); and with its output
+//! files as the marker recorded them (size and modification time to the nanosecond: a stage
+//! rerun by hand, or an output edited, is not taken for this run's). The marker is written only
+//! after the stage finished (its outputs are renamed into place before), so a half-run stage is
+//! never skipped.
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -143,18 +147,64 @@ fn marker(dir: &Path) -> PathBuf {
     dir.join(".done.json")
 }
 
-fn is_done(dir: &Path, fingerprint: &Value) -> bool {
+/// The running `pipeline` executable's size and modification time: what tells one build of
+/// wikirel from another (the crate version does not change with the code).
+pub fn tool_identity() -> Value {
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| file_facts(&p).ok())
+        .map(|mut f| {
+            f.as_object_mut().map(|o| o.remove("path"));
+            f
+        })
+        .unwrap_or(Value::Null)
+}
+
+/// Size and modification time (seconds and nanoseconds) of each file in a stage directory,
+/// hidden files (the marker, temporary directories) left out.
+fn output_facts(dir: &Path) -> Value {
+    let mut out = serde_json::Map::new();
+    let Ok(entries) = std::fs::read_dir(dir) else { return Value::Null };
+    for e in entries.filter_map(Result::ok) {
+        let name = e.file_name().to_string_lossy().to_string();
+        let Ok(m) = e.metadata() else { continue };
+        if name.starts_with('.') || !m.is_file() {
+            continue;
+        }
+        let t = m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+        out.insert(
+            name,
+            json!({"bytes": m.len(), "mtime": t.map(|d| [d.as_secs(), u64::from(d.subsec_nanos())])}),
+        );
+    }
+    Value::Object(out)
+}
+
+fn marker_value(dir: &Path, fingerprint: &Value, tool: &Value) -> Value {
+    json!({"fingerprint": fingerprint, "tool": tool, "outputs": output_facts(dir)})
+}
+
+fn is_done(dir: &Path, fingerprint: &Value, tool: &Value) -> bool {
     std::fs::read_to_string(marker(dir))
         .ok()
         .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-        .is_some_and(|v| &v == fingerprint)
+        .is_some_and(|v| v == marker_value(dir, fingerprint, tool))
 }
 
 /// What happened to each stage: `ran` or `up to date`.
 pub type Report = Vec<(&'static str, &'static str)>;
 
 /// Runs the stages in order, skipping those that are up to date.
-pub fn run(c: &Config, mut on_stage: impl FnMut(&str, &str)) -> Result<Report, StageError> {
+pub fn run(c: &Config, on_stage: impl FnMut(&str, &str)) -> Result<Report, StageError> {
+    run_as(c, &tool_identity(), on_stage)
+}
+
+/// [`run`], with the identity of the tool given (tests stand in for a rebuilt wikirel).
+pub fn run_as(
+    c: &Config,
+    tool: &Value,
+    mut on_stage: impl FnMut(&str, &str),
+) -> Result<Report, StageError> {
     let mut report = Vec::new();
     let dirs = |s: &str| c.out.join(s);
     let mut stage = |name: &'static str,
@@ -162,7 +212,7 @@ pub fn run(c: &Config, mut on_stage: impl FnMut(&str, &str)) -> Result<Report, S
                      work: &mut dyn FnMut() -> Result<String, StageError>|
      -> Result<Value, StageError> {
         let dir = dirs(name);
-        if is_done(&dir, &fp) {
+        if is_done(&dir, &fp, tool) {
             on_stage(name, "up to date, skipped");
             report.push((name, "up to date"));
             return Ok(fp);
@@ -170,7 +220,7 @@ pub fn run(c: &Config, mut on_stage: impl FnMut(&str, &str)) -> Result<Report, S
         let _ = std::fs::remove_file(marker(&dir));
         let summary = work()?;
         on_stage(name, &summary);
-        crate::stats::write_json(&marker(&dir), &fp)?;
+        crate::stats::write_json(&marker(&dir), &marker_value(&dir, &fp, tool))?;
         report.push((name, "ran"));
         Ok(fp)
     };
