@@ -121,9 +121,11 @@ fn split_word(
         }
         break;
     }
-    // Clitic.
+    // Clitic: every one has an apostrophe among its last three chars, which most words lack.
     let mut clitic = None;
-    for c in CLITICS {
+    let tail = &chars[e.saturating_sub(3).max(s)..e];
+    let clitics = if tail.iter().any(|&c| c == '\'' || c == '’') { CLITICS } else { &[] };
+    for c in clitics {
         let n = c.len();
         if e - s > n && chars[s..e].ends_with(c) {
             clitic = Some((e - n, e));
@@ -135,12 +137,14 @@ fn split_word(
     let mut piece = s;
     for k in s..e {
         let c = chars[k];
-        let split = ALWAYS_SPLIT.contains(&c)
-            || (SPLIT_UNLESS_DIGITS.contains(&c)
-                && !(k > s
-                    && k + 1 < e
-                    && chars[k - 1].is_ascii_digit()
-                    && chars[k + 1].is_ascii_digit()));
+        // No split character is an ASCII letter or digit: most chars are decided by one test.
+        let split = !c.is_ascii_alphanumeric()
+            && (ALWAYS_SPLIT.contains(&c)
+                || (SPLIT_UNLESS_DIGITS.contains(&c)
+                    && !(k > s
+                        && k + 1 < e
+                        && chars[k - 1].is_ascii_digit()
+                        && chars[k + 1].is_ascii_digit())));
         if split {
             if piece < k {
                 out.push((piece, k));
