@@ -52,13 +52,15 @@ tokenizer="${TOKENIZER:-$([ -d "$bundle/tokenizer" ] && echo "$bundle/tokenizer"
 dataset="${DATASET:-$([ -d "$bundle/dataset" ] && echo "$bundle/dataset" || echo artifacts/dataset)}"
 wiki80="${WIKI80:-$([ -d "$bundle/wiki80" ] && echo "$bundle/wiki80")}"
 py="${PY:-$([ -x /opt/torch/.venv/bin/python ] && echo /opt/torch/.venv/bin/python || echo python3)}"
+# Standard-library glue runs on any Python 3: python3, else the torch one.
+sys_py="$(command -v python3 || echo "$py")"
 results="${RESULTS:-${OUT:-artifacts/gpu-check}/gpu-check.jsonl}"
 work="$(mktemp -d "${TMPDIR:-/tmp}/gpu-check.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
-glue() { python3 scripts/gpu_check.py "$@"; }
+glue() { "$sys_py" scripts/gpu_check.py "$@"; }
 # The device test binary travels xz-compressed (make gpu-check).
 if [ -z "$tests_bin" ] && [ -f "$bundle/device-tests.xz" ]; then
-  python3 -c "import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], 'wb'))" \
+  "$sys_py" -c "import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], 'wb'))" \
     "$bundle/device-tests.xz" "$work/device-tests" && chmod +x "$work/device-tests" && tests_bin="$work/device-tests"
 fi
 
@@ -76,12 +78,12 @@ mkdir -p "$(dirname "$results")"
 record() {
   local extra="${3:-}"
   [ -n "$extra" ] || extra='{}'
-  python3 -c 'import json,sys; d={"check":sys.argv[1],"status":sys.argv[2]}; d.update(json.loads(sys.argv[3])); print(json.dumps(d))' \
+  "$sys_py" -c 'import json,sys; d={"check":sys.argv[1],"status":sys.argv[2]}; d.update(json.loads(sys.argv[3])); print(json.dumps(d))' \
     "$1" "$2" "$extra" >> "$results"
   echo "== $1: $2 $extra" >&2
 }
 # A JSON string of a shell string.
-js() { python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$1"; }
+js() { "$sys_py" -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$1"; }
 has_torch=0
 "$py" -c "import torch, transformers" 2>/dev/null && has_torch=1
 on_gpu=0
@@ -146,12 +148,12 @@ if [ $ok = 0 ]; then
   record embed fail "{\"error\": $(js "$(tail -5 "$work/embed.log")")}"
 elif [ $has_torch = 1 ]; then
   "$py" scripts/gpu_check.py torch-embed "$model" "$device" "${sentences[@]}" > "$work/torch.jsonl" 2>"$work/torch.log"
-  f=$(glue max-diff "$work/ours-fp32.jsonl" "$work/torch.jsonl" | python3 -c 'import json,sys; print(json.load(sys.stdin)["max_abs_diff"])')
-  b=$(glue max-diff "$work/ours-bf16.jsonl" "$work/torch.jsonl" | python3 -c 'import json,sys; print(json.load(sys.stdin)["max_abs_diff"])')
-  st=$(python3 -c "print('ok' if $f <= 1e-4 and $b <= 2e-2 else 'fail')")
+  f=$(glue max-diff "$work/ours-fp32.jsonl" "$work/torch.jsonl" | "$sys_py" -c 'import json,sys; print(json.load(sys.stdin)["max_abs_diff"])')
+  b=$(glue max-diff "$work/ours-bf16.jsonl" "$work/torch.jsonl" | "$sys_py" -c 'import json,sys; print(json.load(sys.stdin)["max_abs_diff"])')
+  st=$("$sys_py" -c "print('ok' if $f <= 1e-4 and $b <= 2e-2 else 'fail')")
   record embed $st "{\"fp32_max_abs_diff\": $f, \"bf16_max_abs_diff\": $b, \"tolerance_fp32\": 1e-4, \"tolerance_bf16\": 2e-2}"
 else
-  b=$(glue max-diff "$work/ours-bf16.jsonl" "$work/ours-fp32.jsonl" | python3 -c 'import json,sys; print(json.load(sys.stdin)["max_abs_diff"])')
+  b=$(glue max-diff "$work/ours-bf16.jsonl" "$work/ours-fp32.jsonl" | "$sys_py" -c 'import json,sys; print(json.load(sys.stdin)["max_abs_diff"])')
   record embed skipped "{\"reason\": \"$py has no torch + transformers\", \"bf16_vs_fp32_max_abs_diff\": $b}"
 fi
 
@@ -172,10 +174,10 @@ if pretrain --out "$work/straight" 2>"$work/resume.log" \
    && pretrain --out "$work/split" --resume 2>>"$work/resume.log"; then
   last() { ls -d "$1"/checkpoints/step-* | sort -V | tail -1; }
   d=$(glue weights-diff "$(last "$work/straight")/model.safetensors" "$(last "$work/split")/model.safetensors")
-  diff=$(echo "$d" | python3 -c 'import json,sys; print(json.load(sys.stdin)["max_abs_diff"])')
+  diff=$(echo "$d" | "$sys_py" -c 'import json,sys; print(json.load(sys.stdin)["max_abs_diff"])')
   tol=$([ $on_gpu = 1 ] && echo 1e-4 || echo 0)
-  st=$(python3 -c "print('ok' if $diff <= $tol else 'fail')")
-  secs=$(python3 -c "import time; print(round(time.time() - $t0, 1))")
+  st=$("$sys_py" -c "print('ok' if $diff <= $tol else 'fail')")
+  secs=$("$sys_py" -c "import time; print(round(time.time() - $t0, 1))")
   record resume $st "{\"max_abs_diff\": $diff, \"tolerance\": $tol, \"seconds\": $secs, \"pairs_per_step\": $resume_pairs}"
 else
   record resume fail "{\"error\": $(js "$(tail -5 "$work/resume.log")")}"
@@ -195,17 +197,17 @@ else
     for pad in fixed longest; do
       if with_memory "$trainer" bench-step --model "$model" --inputs "$work/in-$pairs.json" --steps "$steps" \
            --pad $pad --device "$device" > "$work/ours.json" 2>"$work/bench.log"; then
-        ours=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["seqs_per_s"])' "$work/ours.json")
+        ours=$("$sys_py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["seqs_per_s"])' "$work/ours.json")
         mem=$peak_mib
         theirs=null; tmem=null
         if [ $has_torch = 1 ] && with_memory "$py" bench/cp_step_torch.py "$model" "$work/in-$pairs.json" "$steps" 16 $pad "$device" \
              > "$work/theirs.json" 2>>"$work/bench.log"; then
-          theirs=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["seqs_per_s"])' "$work/theirs.json")
+          theirs=$("$sys_py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["seqs_per_s"])' "$work/theirs.json")
           tmem=$peak_mib
         fi
-        ratio=$(python3 -c "print('null' if '$theirs' == 'null' else $ours / $theirs)")
+        ratio=$("$sys_py" -c "print('null' if '$theirs' == 'null' else $ours / $theirs)")
         record throughput ok "{\"pairs\": $pairs, \"pad\": \"$pad\", \"seqs_per_s\": $ours, \"pytorch_seqs_per_s\": $theirs, \"ratio\": $ratio, \"peak_gpu_mib\": ${mem:-null}, \"pytorch_peak_gpu_mib\": ${tmem:-null}}"
-        best=$(python3 -c "print(max($best, $ours))")
+        best=$("$sys_py" -c "print(max($best, $ours))")
       else
         record throughput fail "{\"pairs\": $pairs, \"pad\": \"$pad\", \"error\": $(js "$(tail -5 "$work/bench.log")")}"
       fi
@@ -214,10 +216,10 @@ else
 fi
 
 # -- paper-run -------------------------------------------------------------------------------
-if python3 -c "import sys; sys.exit(0 if $best > 0 else 1)"; then
+if "$sys_py" -c "import sys; sys.exit(0 if $best > 0 else 1)"; then
   # 3,500 steps x 2,048 pairs x 2 sentences; one optimizer step per micro-batch in the bench,
   # one per 2,048 pairs in the real run, so this is an upper bound.
-  hours=$(python3 -c "print(3500 * 2048 * 2 / $best / 3600)")
+  hours=$("$sys_py" -c "print(3500 * 2048 * 2 / $best / 3600)")
   record paper-run ok "{\"best_seqs_per_s\": $best, \"hours\": $hours, \"model\": $(js "$model_cfg")}"
 else
   record paper-run skipped '{"reason": "no throughput measured"}'
@@ -243,8 +245,8 @@ if finetune "$device" dev 2>"$work/ft.log"; then
   if finetune cpu cpu 2>>"$work/ft.log"; then
     t2=$(date +%s.%N)
     c=$(glue loss-curves "$work/ft-cpu/seed-42/trace.json" "$work/ft-dev/seed-42/trace.json")
-    st=$(echo "$c" | python3 -c 'import json,sys; print("ok" if json.load(sys.stdin)["within_noise"] else "fail")')
-    record finetune $st "$(echo "$c" | python3 -c "import json,sys; d=json.load(sys.stdin); d.update(train=$(js "$train"), device_seconds=round($t1-$t0,1), cpu_seconds=round($t2-$t1,1)); print(json.dumps(d))")"
+    st=$(echo "$c" | "$sys_py" -c 'import json,sys; print("ok" if json.load(sys.stdin)["within_noise"] else "fail")')
+    record finetune $st "$(echo "$c" | "$sys_py" -c "import json,sys; d=json.load(sys.stdin); d.update(train=$(js "$train"), device_seconds=round($t1-$t0,1), cpu_seconds=round($t2-$t1,1)); print(json.dumps(d))")"
   else
     record finetune fail "{\"error\": $(js "$(tail -5 "$work/ft.log")")}"
   fi
