@@ -126,6 +126,27 @@ fn the_piece_store_returns_each_rows_marked_pieces_and_is_rebuilt_when_stale() {
     let rebuilt: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&meta).unwrap()).unwrap();
     assert_eq!(rebuilt["source_bytes"], std::fs::metadata(&sentences).unwrap().len());
+    // The same size but other contents (here the writer's name in the Parquet footer, which
+    // readers ignore) is another source too: rebuilt, and recorded by its SHA-256.
+    let bytes = std::fs::read(&sentences).unwrap();
+    let at = bytes.windows(13).position(|w| w == b"wikirel 0.1.0").expect("created_by");
+    let mut edited = bytes.clone();
+    edited[at + 12] = b'9';
+    std::fs::write(&sentences, &edited).unwrap();
+    let before = std::fs::read_to_string(&meta).unwrap();
+    let again =
+        PieceStore::open_or_build(&dir, &sentences, &model, &tok, &markers, |_, _| {}).unwrap();
+    assert_eq!(again.get(0).unwrap(), store.get(0).unwrap());
+    let after_text = std::fs::read_to_string(&meta).unwrap();
+    assert_ne!(before, after_text, "a same-size edit was taken for the old source");
+    let after: serde_json::Value = serde_json::from_str(&after_text).unwrap();
+    assert_eq!(after["source_bytes"], bytes.len());
+    use sha2::Digest;
+    assert_eq!(after["source_sha256"], hex::encode(sha2::Sha256::digest(&edited)));
+    // Unchanged: opened, not rebuilt (a rebuild writes a new meta.json).
+    let written = std::fs::metadata(&meta).unwrap().modified().unwrap();
+    PieceStore::open_or_build(&dir, &sentences, &model, &tok, &markers, |_, _| {}).unwrap();
+    assert_eq!(std::fs::metadata(&meta).unwrap().modified().unwrap(), written, "rebuilt");
 }
 
 /// `objective_weight = 0` (the MLM-only control): the same batches as the method's run (step
