@@ -30,8 +30,8 @@ const RECORD: usize = 28;
 
 /// What a store was built from; a store whose meta differs is rebuilt. The source and the
 /// tokenizer are identified by their contents (SHA-256), not their sizes: a dataset rebuilt
-/// with other rows, or a tokenizer edited in place, can keep a file's size (issue 20). Hashing
-/// runs at ~1 GB/s, about a second per run for a paper-scale `sentences.parquet`.
+/// with other rows, or a tokenizer edited in place, can keep a file's size (issue 20). Hashing a
+/// paper-scale `sentences.parquet` (a few hundred MB) takes about a second per run.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StoreMeta {
     pub format: u32,
