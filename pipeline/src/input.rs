@@ -107,9 +107,10 @@ pub fn open_dump_with(path: &Path, threads: usize) -> Result<Dump, StageError> {
         BufReader::with_capacity(1 << 20, CountingReader { inner: file, count: position.clone() });
     let reader: Box<dyn Read + Send> = match compression {
         Compression::Plain => Box::new(counted),
-        // With 2 threads the serial decoder thread and the parser already fill two cores; the
-        // member-parallel reader measured the same wall time there with ~20% more CPU (it copies
-        // every block once more), so it starts paying from 3 (docs/SCALE.md).
+        // With 2 threads the serial decoder thread and the parser already fill two cores; there
+        // the member-parallel reader measured the same wall time for 20-35% more CPU (it copies
+        // each block once more, and decoded bytes cross cores), so it is used from 3 threads
+        // (docs/SCALE.md).
         Compression::Gzip if threads >= 3 => Box::new(crate::gz_members::ParallelGz::new(
             path,
             file_len,

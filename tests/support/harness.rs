@@ -6,8 +6,16 @@ use std::process::Command;
 use arrow::record_batch::RecordBatch;
 use schemas::{read_all, Table};
 
+/// The repository root: `WIKIREL_REPO` when set (a test binary carried to another machine,
+/// where the checkout is not where it was built), else the one this binary was built from.
 pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().expect("repository root")
+    match std::env::var_os("WIKIREL_REPO") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .canonicalize()
+            .expect("repository root"),
+    }
 }
 
 pub fn fixture(rel: &str) -> PathBuf {
@@ -18,7 +26,8 @@ pub fn fixture(rel: &str) -> PathBuf {
 
 pub fn reference(name: &str) -> serde_json::Value {
     let p = repo().join("tests/reference").join(name);
-    serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap()
+    serde_json::from_str(&std::fs::read_to_string(&p).unwrap())
+        .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
 pub fn python() -> PathBuf {

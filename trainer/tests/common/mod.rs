@@ -1,18 +1,13 @@
 //! Helpers shared by the trainer's integration tests. Each test binary uses a part of them.
 #![allow(dead_code)]
 
+#[path = "../../../tests/support/harness.rs"]
+mod harness;
 pub mod tiny;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-/// The repository root: `WIKIREL_REPO` when set (a test binary carried to another machine,
-/// where the checkout is not where it was built), else the one this binary was built from.
-pub fn repo() -> PathBuf {
-    match std::env::var_os("WIKIREL_REPO") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join(".."),
-    }
-}
+pub use harness::{reference, repo};
 
 /// all-MiniLM-L6-v2 (`make model`), or the directory named by `WIKIREL_MINILM_DIR`.
 pub fn minilm() -> PathBuf {
@@ -30,13 +25,6 @@ pub fn tokenizer_dir() -> PathBuf {
         Some(dir) => PathBuf::from(dir),
         None => minilm(),
     }
-}
-
-/// A JSON file under tests/reference/.
-pub fn reference(name: &str) -> serde_json::Value {
-    let path = repo().join("tests/reference").join(name);
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap())
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// A nested JSON array of numbers as an f64 tensor of the same shape.
