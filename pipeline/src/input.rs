@@ -108,9 +108,9 @@ pub fn open_dump_with(path: &Path, threads: usize) -> Result<Dump, StageError> {
     let reader: Box<dyn Read + Send> = match compression {
         Compression::Plain => Box::new(counted),
         // With 2 threads the serial decoder thread and the parser already fill two cores; there
-        // the member-parallel reader measured the same wall time for 20-35% more CPU (likely: it copies
-        // each block once more, and decoded bytes cross cores), so it is used from 3 threads
-        // (docs/SCALE.md).
+        // the member-parallel reader measured the same wall time for 20-35% more CPU (likely
+        // because it copies each block once more and decoded bytes cross cores), so it is used
+        // from 3 threads (docs/SCALE.md).
         Compression::Gzip if threads >= 3 => Box::new(crate::gz_members::ParallelGz::new(
             path,
             file_len,
