@@ -14,14 +14,16 @@
 #               --features cuda): every test body on CPU and on CUDA
 #   embed       `trainer embed` fp32 and bf16 on DEVICE against transformers on the same random
 #               BERT-base weights (fp32: <= 1e-4 per dimension; bf16: <= 2e-2)
-#   resume      pre-training 5 steps + resume 5 equals 10 steps straight (weights <= 1e-4 on
-#               CUDA, where atomics in backward make runs not bitwise reproducible; 0 on CPU)
+#   resume      pre-training 5 steps + resume 5 equals 10 steps straight (bitwise on CPU; on
+#               CUDA, where atomics in backward make runs not bitwise reproducible, within twice
+#               the difference between two straight runs)
 #   throughput  one CP step (BERT-base, length 64, bf16 autocast on CUDA) with micro-batches
 #               of 32/64/128 pairs, padding fixed (64) and longest, against the same step in
 #               PyTorch + transformers on the same inputs; peak GPU memory per micro-batch
 #   paper-run   the paper's CP run (3,500 steps x 2,048 pairs) extrapolated from the best rate
 #   finetune    1 epoch of Wiki80 10% (a MiniLM-shaped model, no dropout) on DEVICE and on CPU:
-#               per-step losses compared against the run's own step-to-step noise
+#               the same per-step losses (<= 1e-4 relative: same weights, head and batches,
+#               fp32; the seed draws the head on CPU whatever the device)
 #
 # Inputs (defaults in brackets; make gpu-check fills BUNDLE):
 #   BUNDLE [target/gpu-check]  trainer, device-tests.xz, tokenizer/, dataset/, wiki80/
@@ -169,16 +171,21 @@ checkpoint_every = 100
 EOF
 pretrain() { "$trainer" pretrain --data "$dataset" --model "$model" --config "$work/resume.toml" --device "$device" --quiet "$@"; }
 t0=$(date +%s.%N)
+# On CUDA, atomics in backward make two identical runs differ; a second straight run measures
+# by how much, and resuming may differ from straight by at most twice that (bitwise on CPU).
 if pretrain --out "$work/straight" 2>"$work/resume.log" \
+   && { [ $on_gpu = 0 ] || pretrain --out "$work/straight2" 2>>"$work/resume.log"; } \
    && pretrain --out "$work/split" --stop-at 5 2>>"$work/resume.log" \
    && pretrain --out "$work/split" --resume 2>>"$work/resume.log"; then
   last() { ls -d "$1"/checkpoints/step-* | sort -V | tail -1; }
-  d=$(glue weights-diff "$(last "$work/straight")/model.safetensors" "$(last "$work/split")/model.safetensors")
-  diff=$(echo "$d" | "$sys_py" -c 'import json,sys; print(json.load(sys.stdin)["max_abs_diff"])')
-  tol=$([ $on_gpu = 1 ] && echo 1e-4 || echo 0)
+  wdiff() { glue weights-diff "$(last "$1")/model.safetensors" "$(last "$2")/model.safetensors" \
+    | "$sys_py" -c 'import json,sys; print(json.load(sys.stdin)["max_abs_diff"])'; }
+  diff=$(wdiff "$work/straight" "$work/split")
+  rerun=0; [ $on_gpu = 1 ] && rerun=$(wdiff "$work/straight" "$work/straight2")
+  tol=$("$sys_py" -c "print(2 * $rerun)")
   st=$("$sys_py" -c "print('ok' if $diff <= $tol else 'fail')")
   secs=$("$sys_py" -c "import time; print(round(time.time() - $t0, 1))")
-  record resume $st "{\"max_abs_diff\": $diff, \"tolerance\": $tol, \"seconds\": $secs, \"pairs_per_step\": $resume_pairs}"
+  record resume $st "{\"max_abs_diff\": $diff, \"rerun_max_abs_diff\": $rerun, \"tolerance\": $tol, \"seconds\": $secs, \"pairs_per_step\": $resume_pairs}"
 else
   record resume fail "{\"error\": $(js "$(tail -5 "$work/resume.log")")}"
 fi
@@ -245,7 +252,7 @@ if finetune "$device" dev 2>"$work/ft.log"; then
   if finetune cpu cpu 2>>"$work/ft.log"; then
     t2=$(date +%s.%N)
     c=$(glue loss-curves "$work/ft-cpu/seed-42/trace.json" "$work/ft-dev/seed-42/trace.json")
-    st=$(echo "$c" | "$sys_py" -c 'import json,sys; print("ok" if json.load(sys.stdin)["within_noise"] else "fail")')
+    st=$(echo "$c" | "$sys_py" -c 'import json,sys; print("ok" if json.load(sys.stdin)["agree"] else "fail")')
     record finetune $st "$(echo "$c" | "$sys_py" -c "import json,sys; d=json.load(sys.stdin); d.update(train=$(js "$train"), device_seconds=round($t1-$t0,1), cpu_seconds=round($t2-$t1,1)); print(json.dumps(d))")"
   else
     record finetune fail "{\"error\": $(js "$(tail -5 "$work/ft.log")")}"

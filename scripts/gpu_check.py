@@ -90,7 +90,10 @@ def loss_curves(a, b):
     print(json.dumps({
         "steps": len(la), "first": [la[0], lb[0]], "last": [la[-1], lb[-1]],
         "max_rel_diff": max(rel), "mean_abs_diff": mean_abs, "step_to_step_noise": step_noise,
-        "within_noise": mean_abs <= step_noise,
+        "first_rel_diff": rel[0],
+        # The same weights, head and batches in fp32: the losses differ by rounding alone
+        # (2.2e-7 at most over the 62 steps measured on an H200 against 16 CPU cores).
+        "agree": max(rel) <= 1e-4,
     }))
 
 

@@ -94,9 +94,14 @@ impl Classifier {
         pad_id: i64,
         device: Device,
     ) -> Result<Self, TrainerError> {
-        let bert = bert::load(model_dir, device)?;
+        // Built on CPU and moved: the seed then gives the same head on every device (CUDA
+        // has its own generator, and the encoder's throw-away initial draws use the CPU one).
+        let mut bert = bert::load(model_dir, Device::Cpu)?;
         let h = bert.config.hidden_size;
         let head = nn::linear(bert.vs.root() / "classifier", 2 * h, n_labels as i64, linear_cfg(h));
+        if device != Device::Cpu {
+            bert.vs.set_device(device);
+        }
         Ok(Classifier { bert, head, pad_id, device })
     }
 
