@@ -21,4 +21,6 @@ pub enum SchemaError {
     MissingMetadata { path: PathBuf, key: &'static str },
     #[error("{}: columns differ from the `{table}` schema: {detail}", path.display())]
     SchemaMismatch { path: PathBuf, table: String, detail: String },
+    #[error("{}: row {row}: {msg}", path.display())]
+    BadRow { path: PathBuf, row: u64, msg: String },
 }

@@ -9,6 +9,7 @@ pub mod error;
 pub mod ids;
 pub mod provenance;
 pub mod reader;
+pub mod rows;
 pub mod tables;
 pub mod writer;
 

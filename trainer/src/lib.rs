@@ -4,6 +4,7 @@ pub mod bert;
 pub mod device;
 pub mod embed;
 pub mod error;
+pub mod extract;
 pub mod fewshot;
 pub mod finetune;
 pub mod metrics;

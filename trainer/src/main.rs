@@ -13,6 +13,7 @@ use trainer::pretrain::input::Markers;
 use trainer::pretrain::train;
 use trainer::{bert, device, embed, run_dir, tokenize::WordPieces};
 
+mod extract_cmd;
 mod finetune_cmd;
 
 #[derive(Parser)]
@@ -80,6 +81,9 @@ enum Command {
     Finetune(finetune_cmd::FinetuneArgs),
     /// Label sentences with a fine-tuned model (JSON lines or marked raw text in, JSON lines out).
     Predict(finetune_cmd::PredictArgs),
+    /// Relation extraction from plain text: mentions linked to Wikidata, every pair classified,
+    /// one JSON line per fact (README: "Relation extraction from text").
+    Extract(extract_cmd::ExtractArgs),
     /// Score a prediction file against a gold file (SemEval official, TACRED micro-F1, accuracy).
     Score(finetune_cmd::ScoreArgs),
     /// Fine-tuning results of run directories as a markdown table next to the paper's numbers.
@@ -483,6 +487,7 @@ fn main() -> Result<()> {
         Command::Fewshot(cmd) => fewshot(cmd)?,
         Command::Finetune(a) => finetune_cmd::finetune(a)?,
         Command::Predict(a) => finetune_cmd::predict(a)?,
+        Command::Extract(a) => extract_cmd::extract(a)?,
         Command::Score(a) => finetune_cmd::score(a)?,
         Command::Report(a) => finetune_cmd::report_cmd(a)?,
         Command::BenchStep { model, inputs, steps, pad, device } => {

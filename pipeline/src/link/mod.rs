@@ -156,46 +156,16 @@ impl KbSize {
     }
 }
 
-/// Columns of `entities` the knowledge base reads.
-const KB_COLUMNS: &[&str] = &["qid", "kind", "label", "aliases", "enwiki_title", "coarse_type"];
-
 /// Calls `f(qid, names, enwiki_title, coarse_type)` for every item of the scope (names: the
-/// English label, then the aliases), reading only the needed columns batch by batch (no row is
-/// held beyond its batch).
+/// English label, then the aliases), batch by batch (`schemas::rows`).
 fn for_each_kb_item(
     path: &Path,
     scope: ItemScope,
     mut f: impl FnMut(Qid, &[&str], Option<&str>, &str),
 ) -> Result<(), StageError> {
-    use arrow::array::{Array, AsArray};
-    for b in schemas::open_table_columns(path, schemas::tables::ENTITIES, 65536, KB_COLUMNS)? {
-        let b = b.map_err(StageError::from)?;
-        let col = |n: &str| b.column_by_name(n).expect("projected column").clone();
-        let (qid, kind, label) = (col("qid"), col("kind"), col("label"));
-        let (aliases, title, ty) = (col("aliases"), col("enwiki_title"), col("coarse_type"));
-        let (qid, kind, label) =
-            (qid.as_string::<i32>(), kind.as_string::<i32>(), label.as_string::<i32>());
-        let (aliases, title, ty) =
-            (aliases.as_list::<i32>(), title.as_string::<i32>(), ty.as_string::<i32>());
-        for i in 0..b.num_rows() {
-            if kind.value(i) != "item" {
-                continue;
-            }
-            let t = (!title.is_null(i)).then(|| title.value(i));
-            if scope == ItemScope::Enwiki && t.is_none() {
-                continue;
-            }
-            let Ok(n) = qid.value(i).parse::<Qid>() else { continue };
-            let a = aliases.value(i);
-            let a = a.as_string::<i32>();
-            let mut names: Vec<&str> = Vec::with_capacity(a.len() + 1);
-            if !label.is_null(i) {
-                names.push(label.value(i));
-            }
-            names.extend((0..a.len()).map(|j| a.value(j)));
-            f(n, &names, t, ty.value(i));
-        }
-    }
+    schemas::rows::for_each_kb_item(path, scope == ItemScope::Enwiki, |it| {
+        f(it.qid, it.names, it.enwiki_title, it.coarse_type)
+    })?;
     Ok(())
 }
 

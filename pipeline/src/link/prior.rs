@@ -94,18 +94,9 @@ pub(crate) fn write(
 pub(crate) fn read(paths: &[PathBuf]) -> Result<linker::PriorBuilder, StageError> {
     let mut prior = linker::PriorBuilder::new();
     for path in paths {
-        for b in schemas::open_table(path, ANCHOR_PRIOR, 65536)? {
-            let b = b.map_err(StageError::from)?;
-            let (s, q) = (b.column(0).as_string::<i32>(), b.column(1).as_string::<i32>());
-            let n = b.column(2).as_primitive::<arrow::datatypes::UInt64Type>();
-            for i in 0..b.num_rows() {
-                let qid = q.value(i).parse::<Qid>().map_err(|e| StageError::Invalid {
-                    path: path.clone(),
-                    msg: format!("row {i} of a batch: {e}"),
-                })?;
-                prior.add_count(s.value(i), qid, u32::try_from(n.value(i)).unwrap_or(u32::MAX));
-            }
-        }
+        schemas::rows::for_each_prior_row(path, |s, qid, n| {
+            prior.add_count(s, qid, u32::try_from(n).unwrap_or(u32::MAX))
+        })?;
     }
     Ok(prior)
 }

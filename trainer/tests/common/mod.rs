@@ -7,7 +7,8 @@ pub mod tiny;
 
 use std::path::PathBuf;
 
-pub use harness::{reference, repo};
+#[allow(unused_imports)] // each test binary uses a part
+pub use harness::{python, reference, repo};
 
 /// all-MiniLM-L6-v2 (`make model`), or the directory named by `WIKIREL_MINILM_DIR`.
 pub fn minilm() -> PathBuf {
