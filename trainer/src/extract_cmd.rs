@@ -95,19 +95,8 @@ pub fn extract(a: ExtractArgs) -> Result<()> {
     let opts = Options { threshold, max_pairs: a.max_pairs, batch: a.batch };
     let ex = Extractor::new(kb, model, info, tok, opts)?;
 
-    let reader: Box<dyn BufRead> = if a.input == Path::new("-") {
-        Box::new(std::io::stdin().lock())
-    } else {
-        let f = std::fs::File::open(&a.input)
-            .with_context(|| format!("opening {}", a.input.display()))?;
-        Box::new(std::io::BufReader::new(f))
-    };
-    let mut out: Box<dyn Write> = match &a.out {
-        Some(p) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-    };
+    let reader = crate::cli_io::input(&a.input)?;
+    let mut out = crate::cli_io::output(a.out.as_deref())?;
     let t1 = Instant::now();
     let (mut docs, mut sentences, mut facts, mut bad) = (0u64, 0u64, 0u64, 0u64);
     // Documents go through the model a group at a time (their pairs batched together); the

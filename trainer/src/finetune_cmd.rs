@@ -179,13 +179,7 @@ pub fn predict(a: PredictArgs) -> Result<()> {
     let tok = WordPieces::from_dir(&dir)?;
     let (model, info) = Classifier::load(&dir, tok.pad_id(), device)?;
     let markers = Markers::from_vocab(&tok)?;
-    let reader: Box<dyn BufRead> = if a.input == Path::new("-") {
-        Box::new(std::io::stdin().lock())
-    } else {
-        let f = std::fs::File::open(&a.input)
-            .with_context(|| format!("opening {}", a.input.display()))?;
-        Box::new(std::io::BufReader::new(f))
-    };
+    let reader = crate::cli_io::input(&a.input)?;
     let mut lines: Vec<(usize, Result<_, String>)> = Vec::new();
     for (i, l) in reader.lines().enumerate() {
         let l = l.with_context(|| format!("{}: line {}", a.input.display(), i + 1))?;
@@ -206,12 +200,7 @@ pub fn predict(a: PredictArgs) -> Result<()> {
         }
     }
     let (pred, prob) = model.predict(&all, a.batch);
-    let mut out: Box<dyn Write> = match &a.out {
-        Some(p) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
-        )),
-        None => Box::new(std::io::stdout().lock()),
-    };
+    let mut out = crate::cli_io::output(a.out.as_deref())?;
     let (mut k, mut bad) = (0, 0);
     for (line, r) in &lines {
         let v = match r {

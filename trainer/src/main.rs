@@ -13,6 +13,7 @@ use trainer::pretrain::input::Markers;
 use trainer::pretrain::train;
 use trainer::{bert, device, embed, run_dir, tokenize::WordPieces};
 
+mod cli_io;
 mod extract_cmd;
 mod finetune_cmd;
 
