@@ -11,10 +11,11 @@ pub enum SchemaError {
     Arrow { path: PathBuf, source: arrow::error::ArrowError },
     #[error(
         "{}: schema version mismatch for table `{table}`: the file has version {found}, \
-         this build reads version {expected}; rebuild the file with this version of wikirel",
+         this build reads version {oldest} up to version {expected}; rebuild the file with \
+         this version of wikirel",
         path.display()
     )]
-    VersionMismatch { path: PathBuf, table: String, found: String, expected: u32 },
+    VersionMismatch { path: PathBuf, table: String, found: String, oldest: u32, expected: u32 },
     #[error("{}: expected a `{expected}` table, found {found}", path.display())]
     WrongTable { path: PathBuf, expected: String, found: String },
     #[error("{}: not a wikirel file: key-value metadata `{key}` is missing", path.display())]

@@ -2,6 +2,9 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
+use arrow::datatypes::{DataType, Field};
 use arrow::record_batch::RecordBatch;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 
@@ -74,23 +77,35 @@ fn open(
     }
     let found_version = get(META_VERSION)
         .ok_or(SchemaError::MissingMetadata { path: path.to_path_buf(), key: META_VERSION })?;
-    if found_version.trim() != table.version.to_string() {
+    let version = found_version.trim().parse::<u32>().ok();
+    let Some(version) = version.filter(|v| (table.oldest_readable..=table.version).contains(v))
+    else {
         return Err(SchemaError::VersionMismatch {
             path: path.to_path_buf(),
             table: table.name.into(),
             found: found_version,
+            oldest: table.oldest_readable,
             expected: table.version,
         });
-    }
-    let expected = table.schema();
-    let names = |fields: &arrow::datatypes::Fields| {
-        fields.iter().map(|f| (f.name().clone(), f.data_type().clone())).collect::<Vec<_>>()
     };
-    if names(builder.schema().fields()) != names(expected.fields()) {
+    let expected = table.schema();
+    let file_columns = columns_of(builder.schema().fields());
+    let want = columns_of(expected.fields());
+    // The current version has exactly the table's columns; an older readable one a subset
+    // (a later version only added columns).
+    let fits = if version == table.version {
+        file_columns == want
+    } else {
+        file_columns.iter().all(|c| want.contains(c))
+    };
+    if !fits {
         return Err(SchemaError::SchemaMismatch {
             path: path.to_path_buf(),
             table: table.name.into(),
-            detail: "column names or types differ although the version matches".into(),
+            detail: format!(
+                "column names or types differ from those of version {version} (found {:?})",
+                file_columns.iter().map(|c| &c.0).collect::<Vec<_>>()
+            ),
         });
     }
     let provenance = get(META_PROVENANCE).and_then(|p| serde_json::from_str(&p).ok());
@@ -101,10 +116,10 @@ fn open(
         Some(cols) => {
             let mut roots = Vec::with_capacity(cols.len());
             for c in cols {
-                let i = expected.index_of(c).map_err(|_| SchemaError::SchemaMismatch {
+                let i = builder.schema().index_of(c).map_err(|_| SchemaError::SchemaMismatch {
                     path: path.to_path_buf(),
                     table: table.name.into(),
-                    detail: format!("no column {c}"),
+                    detail: format!("no column {c} (file version {version})"),
                 })?;
                 roots.push(i);
             }
@@ -114,6 +129,26 @@ fn open(
     };
     let inner = builder.with_batch_size(batch_size.max(1)).build().map_err(pq)?;
     Ok(TableReader { path: path.to_path_buf(), provenance, num_rows, num_row_groups, inner })
+}
+
+/// Column names and types with every field's metadata (the column docs) removed, nested
+/// fields included: docs are documentation, not part of what a reader checks.
+fn columns_of(fields: &arrow::datatypes::Fields) -> Vec<(String, DataType)> {
+    fields.iter().map(|f| (f.name().clone(), bare(f.data_type()))).collect()
+}
+
+fn bare(t: &DataType) -> DataType {
+    let field = |f: &arrow::datatypes::FieldRef| {
+        Arc::new(Field::new(f.name(), bare(f.data_type()), f.is_nullable()))
+    };
+    match t {
+        DataType::List(f) => DataType::List(field(f)),
+        DataType::LargeList(f) => DataType::LargeList(field(f)),
+        DataType::FixedSizeList(f, n) => DataType::FixedSizeList(field(f), *n),
+        DataType::Struct(fs) => DataType::Struct(fs.iter().map(field).collect()),
+        DataType::Map(f, sorted) => DataType::Map(field(f), *sorted),
+        other => other.clone(),
+    }
 }
 
 /// Reads a whole (small) table into memory: for scope tables and tests, not for dumps.

@@ -11,8 +11,9 @@
 //!   ids once into [`Qid`](crate::Qid) (`u32`) and prints them back when it writes; `import`d
 //!   datasets may carry ids that are not items (`chemprot:...`), which stay strings.
 //!
-//! Bump a table's `version` whenever its columns or their meaning change; readers refuse
-//! other versions.
+//! Bump a table's `version` whenever its columns or their meaning change; readers accept the
+//! versions from its `oldest_readable` to its `version`, and refuse others. Column docs are
+//! documentation: editing one changes no version and no reader's check.
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -25,6 +26,11 @@ use crate::FIELD_DOC;
 pub struct Table {
     pub name: &'static str,
     pub version: u32,
+    /// The oldest version of this table's files that this build still reads (tantivy's
+    /// "oldest readable version"): a bump that only adds columns keeps it; one that changes
+    /// a column's meaning raises it to the new version. `schemas/tests/golden/v{N}/` holds a
+    /// file of every readable version, and a test loads each.
+    pub oldest_readable: u32,
     pub doc: &'static str,
     build: fn() -> Vec<Field>,
 }
@@ -91,6 +97,7 @@ fn with_spans(mut head: Vec<Field>) -> Vec<Field> {
 pub const ENTITIES: Table = Table {
     name: "entities",
     version: 1,
+    oldest_readable: 1,
     doc: "one row per Wikidata item or property of the dump (lexemes are skipped)",
     build: || {
         vec![
@@ -132,6 +139,7 @@ pub const ENTITIES: Table = Table {
 pub const CLAIMS: Table = Table {
     name: "claims",
     version: 1,
+    oldest_readable: 1,
     doc: "one row per item-valued main-snak statement (snaktype value, rank not deprecated)",
     build: || {
         vec![
@@ -147,6 +155,7 @@ pub const CLAIMS: Table = Table {
 pub const PROPERTIES: Table = Table {
     name: "properties",
     version: 1,
+    oldest_readable: 1,
     doc: "one row per property of the relation set",
     build: || {
         vec![
@@ -167,6 +176,7 @@ pub const PROPERTIES: Table = Table {
 pub const PAGES: Table = Table {
     name: "pages",
     version: 1,
+    oldest_readable: 1,
     doc: "one row per article (namespace 0, not a redirect)",
     build: || {
         vec![
@@ -184,6 +194,7 @@ pub const PAGES: Table = Table {
 pub const REDIRECTS: Table = Table {
     name: "redirects",
     version: 1,
+    oldest_readable: 1,
     doc: "one row per redirect page of namespace 0",
     build: || {
         vec![
@@ -198,6 +209,7 @@ pub const REDIRECTS: Table = Table {
 pub const SENTENCES: Table = Table {
     name: "sentences",
     version: 1,
+    oldest_readable: 1,
     doc: "one row per sentence of a page's kept contexts, in page order",
     build: || {
         vec![
@@ -242,6 +254,7 @@ pub const SENTENCES: Table = Table {
 pub const MENTIONS: Table = Table {
     name: "mentions",
     version: 1,
+    oldest_readable: 1,
     doc: "one row per linked entity mention of a sentence",
     build: || {
         with_spans(vec![
@@ -277,6 +290,7 @@ fn entity_struct(doc: &str, name: &str) -> Field {
 pub const RELATION_INSTANCES: Table = Table {
     name: "relation_instances",
     version: 1,
+    oldest_readable: 1,
     doc: "one row per (sentence, head mention, tail mention, relation); the dataset's \
           sentences.parquet, sorted by relation, entity pair, sentence id",
     build: || {
@@ -313,6 +327,7 @@ pub const RELATION_INSTANCES: Table = Table {
 pub const RELATIONS: Table = Table {
     name: "relations",
     version: 1,
+    oldest_readable: 1,
     doc: "one row per relation: its contiguous row range in sentences.parquet",
     build: || {
         vec![
@@ -330,6 +345,7 @@ pub const RELATIONS: Table = Table {
 pub const PAIRS: Table = Table {
     name: "pairs",
     version: 1,
+    oldest_readable: 1,
     doc: "one row per (relation, head, tail) bag with its row range and hard negatives",
     build: || {
         vec![
@@ -353,6 +369,7 @@ pub const PAIRS: Table = Table {
 pub const ANCHOR_PRIOR: Table = Table {
     name: "anchor_prior",
     version: 1,
+    oldest_readable: 1,
     doc: "one row per (anchor surface, item) over the linked pages' resolved anchors, sorted by \
           surface then qid (byte order); shards' tables add up row by row (`pipeline prior-merge`)",
     build: || {
@@ -426,5 +443,69 @@ mod tests {
         let DataType::Struct(fields) = item.data_type() else { panic!("anchor not a struct") };
         let end = fields.iter().find(|f| f.name() == "char_end").unwrap();
         assert!(end.metadata()[FIELD_DOC].contains("end-exclusive"));
+    }
+
+    /// Writes an empty `table` file under `dir` (as a build of that table's version would).
+    fn write_empty(dir: &std::path::Path, table: Table) -> std::path::PathBuf {
+        let path = dir.join(table.file_name());
+        let prov = crate::Provenance::new("wikirel-test", "compat");
+        let sink = crate::ParquetSink::create(&path, table, &prov, &Default::default()).unwrap();
+        sink.finish().unwrap();
+        path
+    }
+
+    #[test]
+    fn a_column_doc_edit_changes_no_check() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_empty(dir.path(), SENTENCES);
+        // The same table with every doc (nested struct fields included) rewritten.
+        fn redoc(fields: Vec<Field>) -> Vec<Field> {
+            fields
+                .into_iter()
+                .map(|f| {
+                    let ty = match f.data_type() {
+                        DataType::List(item) => match item.data_type() {
+                            DataType::Struct(fs) => {
+                                list(strukt(redoc(fs.iter().map(|x| x.as_ref().clone()).collect())))
+                            }
+                            _ => f.data_type().clone(),
+                        },
+                        _ => f.data_type().clone(),
+                    };
+                    let doc = format!("edited: {}", f.metadata()[FIELD_DOC]);
+                    Field::new(f.name(), ty, f.is_nullable())
+                        .with_metadata(HashMap::from([(FIELD_DOC.to_string(), doc)]))
+                })
+                .collect()
+        }
+        let edited = Table { build: || redoc((SENTENCES.build)()), ..SENTENCES };
+        assert_ne!(edited.schema(), SENTENCES.schema(), "the docs must differ");
+        crate::open_table(&path, edited, 16).expect("a doc edit is not a schema change");
+    }
+
+    #[test]
+    fn versions_from_the_oldest_readable_to_the_current_load_and_no_others() {
+        let dir = tempfile::tempdir().unwrap();
+        // A version-3 build that reads back to version 2 and added `rank` in version 3.
+        let v3 = Table { version: 3, oldest_readable: 2, ..CLAIMS };
+        let v2 = Table {
+            version: 2,
+            build: || (CLAIMS.build)().into_iter().filter(|f| f.name() != "rank").collect(),
+            ..CLAIMS
+        };
+        for (v, ok) in [(1, false), (2, true), (3, true), (4, false)] {
+            let t = if v == 2 { v2 } else { Table { version: v, ..CLAIMS } };
+            let sub = dir.path().join(v.to_string());
+            std::fs::create_dir_all(&sub).unwrap();
+            let path = write_empty(&sub, t);
+            let got = crate::open_table(&path, v3, 16);
+            assert_eq!(got.is_ok(), ok, "version {v}: {:?}", got.err());
+        }
+        // Version 2's file offers its own columns, not the later one.
+        let r = crate::open_table_columns(&dir.path().join("2/claims.parquet"), v3, 16, &["rank"]);
+        assert!(r.err().unwrap().to_string().contains("no column rank (file version 2)"));
+        // A file of the current version must have all of its columns.
+        let path = write_empty(&dir.path().join("2"), Table { version: 3, ..v2 });
+        assert!(crate::open_table(&path, v3, 16).is_err());
     }
 }
