@@ -184,6 +184,24 @@ fn marker_value(dir: &Path, fingerprint: &Value, tool: &Value) -> Value {
     json!({"fingerprint": fingerprint, "tool": tool, "outputs": output_facts(dir)})
 }
 
+/// Puts the complete directory `tmp` in the place of `dir` (the old one is moved aside first
+/// and removed after, so `dir` never holds files of two runs).
+fn replace_dir(tmp: &Path, dir: &Path) -> Result<(), StageError> {
+    let name = dir.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let old = dir.with_file_name(format!(".{name}.old"));
+    if old.exists() {
+        std::fs::remove_dir_all(&old).map_err(|e| StageError::io(&old, e))?;
+    }
+    if dir.exists() {
+        std::fs::rename(dir, &old).map_err(|e| StageError::io(dir, e))?;
+    }
+    std::fs::rename(tmp, dir).map_err(|e| StageError::io(tmp, e))?;
+    if old.exists() {
+        std::fs::remove_dir_all(&old).map_err(|e| StageError::io(&old, e))?;
+    }
+    Ok(())
+}
+
 fn is_done(dir: &Path, fingerprint: &Value, tool: &Value) -> bool {
     std::fs::read_to_string(marker(dir))
         .ok()
@@ -207,9 +225,12 @@ pub fn run_as(
 ) -> Result<Report, StageError> {
     let mut report = Vec::new();
     let dirs = |s: &str| c.out.join(s);
+    // A stage writes into `.NAME.partial/`, which replaces `NAME/` whole once the stage is
+    // complete: a failed run leaves the last complete output as it was (never files of two
+    // runs side by side), and its partial directory is cleared by the next run.
     let mut stage = |name: &'static str,
                      fp: Value,
-                     work: &mut dyn FnMut() -> Result<String, StageError>|
+                     work: &mut dyn FnMut(&Path) -> Result<String, StageError>|
      -> Result<Value, StageError> {
         let dir = dirs(name);
         if is_done(&dir, &fp, tool) {
@@ -217,8 +238,13 @@ pub fn run_as(
             report.push((name, "up to date"));
             return Ok(fp);
         }
-        let _ = std::fs::remove_file(marker(&dir));
-        let summary = work()?;
+        let tmp = c.out.join(format!(".{name}.partial"));
+        if tmp.exists() {
+            std::fs::remove_dir_all(&tmp).map_err(|e| StageError::io(&tmp, e))?;
+        }
+        std::fs::create_dir_all(&tmp).map_err(|e| StageError::io(&tmp, e))?;
+        let summary = work(&tmp)?;
+        replace_dir(&tmp, &dir)?;
         on_stage(name, &summary);
         crate::stats::write_json(&marker(&dir), &marker_value(&dir, &fp, tool))?;
         report.push((name, "ran"));
@@ -235,12 +261,12 @@ pub fn run_as(
     };
     let wd_fp = json!({"stage": "wikidata", "input": file_facts(&c.wikidata.input)?,
                        "relations": c.wikidata.relations, "keep": keep.as_str()});
-    let wd_fp = stage("wikidata", wd_fp, &mut || {
-        let mut o = wikidata::Options::new(&c.wikidata.input, &dirs("wikidata"));
+    let wd_fp = stage("wikidata", wd_fp, &mut |out| {
+        let mut o = wikidata::Options::new(&c.wikidata.input, out);
         o.relations = c.wikidata.relations.parse().expect("infallible");
         o.keep = keep;
         o.threads = threads;
-        Ok(wikidata::summary(&wikidata::run(&o)?, &o.out))
+        Ok(wikidata::summary(&wikidata::run(&o)?, &dirs("wikidata")))
     })?;
 
     let mut inputs = vec![file_facts(&c.wikipedia.input)?];
@@ -248,19 +274,19 @@ pub fn run_as(
         inputs.push(file_facts(i)?);
     }
     let wp_fp = json!({"stage": "wikipedia", "inputs": inputs, "contexts": c.wikipedia.contexts});
-    let wp_fp = stage("wikipedia", wp_fp, &mut || {
-        let mut o = wikipedia::Options::new(&c.wikipedia.input, &dirs("wikipedia"));
+    let wp_fp = stage("wikipedia", wp_fp, &mut |out| {
+        let mut o = wikipedia::Options::new(&c.wikipedia.input, out);
         o.index = c.wikipedia.index.clone();
         o.keep_lists = c.wikipedia.contexts == "paragraphs+lists";
         o.threads = threads;
-        Ok(wikipedia::summary(&wikipedia::run(&o)?, &o.out))
+        Ok(wikipedia::summary(&wikipedia::run(&o)?, &dirs("wikipedia")))
     })?;
 
     let ln_fp = json!({"stage": "link", "after": [wd_fp, wp_fp], "ignore_case": c.link.ignore_case,
                        "names_anywhere": c.link.names_anywhere,
                        "kb": c.link.kb.as_deref().unwrap_or("enwiki")});
-    let ln_fp = stage("link", ln_fp, &mut || {
-        let mut o = link::Options::new(&[dirs("wikipedia")], &dirs("wikidata"), &dirs("link"));
+    let ln_fp = stage("link", ln_fp, &mut |out| {
+        let mut o = link::Options::new(&[dirs("wikipedia")], &dirs("wikidata"), out);
         o.link.case_sensitive = !c.link.ignore_case;
         o.link.require_detector_span = !c.link.names_anywhere;
         if let Some(k) = &c.link.kb {
@@ -271,7 +297,7 @@ pub fn run_as(
                 .map_err(|msg| StageError::Invalid { path: "link.memory_budget".into(), msg })?;
         }
         o.threads = threads;
-        Ok(link::summary(&link::run(&o)?, &o.out))
+        Ok(link::summary(&link::run(&o)?, &dirs("link")))
     })?;
 
     let excluded: Vec<Value> =
@@ -279,18 +305,14 @@ pub fn run_as(
     let ds_fp = json!({"stage": "dataset", "after": ln_fp, "exclude": excluded,
                        "exclude_relations": c.dataset.exclude_relations.as_ref().map(|p| file_facts(p)).transpose()?,
                        "min_bag": c.dataset.min_bag, "max_per_pair": c.dataset.max_per_pair});
-    stage("dataset", ds_fp, &mut || {
-        let mut o = dataset::Options::new(
-            &[dirs("link")],
-            &[dirs("wikipedia")],
-            &dirs("wikidata"),
-            &dirs("dataset"),
-        );
+    stage("dataset", ds_fp, &mut |out| {
+        let mut o =
+            dataset::Options::new(&[dirs("link")], &[dirs("wikipedia")], &dirs("wikidata"), out);
         o.exclude = c.dataset.exclude.clone();
         o.exclude_relations = c.dataset.exclude_relations.clone();
         o.min_bag = c.dataset.min_bag;
         o.max_per_pair = c.dataset.max_per_pair;
-        Ok(dataset::summary(&dataset::run(&o)?, &o.out))
+        Ok(dataset::summary(&dataset::run(&o)?, &dirs("dataset")))
     })?;
     Ok(report)
 }

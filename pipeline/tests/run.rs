@@ -71,6 +71,56 @@ fn second_run_skips_and_changes_rerun_downstream() {
     );
 }
 
+/// Name -> (bytes, mtime) of every file in `dir`, the marker included.
+fn listing(
+    dir: &std::path::Path,
+) -> std::collections::BTreeMap<String, (u64, std::time::SystemTime)> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let m = e.metadata().unwrap();
+            (e.file_name().to_string_lossy().to_string(), (m.len(), m.modified().unwrap()))
+        })
+        .collect()
+}
+
+#[test]
+fn a_failed_stage_leaves_the_last_complete_output_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let fx = |f: &str| fixture(&format!("e2e_wiki80/{f}")).display().to_string();
+    let write_config = |link: &str| {
+        let text = format!(
+            "out = \"out\"\n[wikidata]\ninput = \"{}\"\n[wikipedia]\ninput = \"{}\"\n[link]\n{link}\n",
+            fx("wikidata.json"),
+            fx("pages-articles.xml.bz2"),
+        );
+        let p = dir.path().join("run.toml");
+        std::fs::write(&p, text).unwrap();
+        pipeline::run::load(&p).unwrap()
+    };
+    pipeline::run::run(&write_config(""), |_, _| {}).unwrap();
+    let link = dir.path().join("out/link");
+    let before = listing(&link);
+    assert!(before.contains_key("mentions.parquet") && before.contains_key(".done.json"));
+    // Another link setting (so the stage runs again), and it fails: its knowledge base is over
+    // a 1 KB budget.
+    let failing = write_config("names_anywhere = true\nmemory_budget = \"1K\"");
+    let err = pipeline::run::run(&failing, |_, _| {}).unwrap_err();
+    assert!(err.to_string().contains("memory-budget"), "{err}");
+    assert_eq!(listing(&link), before, "the failed run changed the last complete output");
+    assert!(dir.path().join("out/.link.partial").exists());
+    // So the first configuration finds its link output complete and up to date.
+    let report = pipeline::run::run(&write_config(""), |_, _| {}).unwrap();
+    assert!(report.contains(&("link", "up to date")), "{report:?}");
+    // A good run of the new setting replaces the stage directory whole, partial one cleared.
+    let report = pipeline::run::run(&write_config("names_anywhere = true"), |_, _| {}).unwrap();
+    assert!(report.contains(&("link", "ran")), "{report:?}");
+    assert_ne!(listing(&link), before);
+    assert!(link.join("mentions.parquet").exists());
+    assert!(!dir.path().join("out/.link.partial").exists());
+}
+
 #[test]
 fn an_unknown_contexts_value_is_refused() {
     let dir = tempfile::tempdir().unwrap();
