@@ -36,14 +36,6 @@ fn bad(path: &Path, at: &str, msg: &str) -> StageError {
     StageError::Invalid { path: path.to_path_buf(), msg: format!("{at}: {msg}") }
 }
 
-fn fewrel_entity(v: &Value, n_tokens: usize) -> Option<(String, String, u32, u32)> {
-    let name = v.get(0)?.as_str()?.to_string();
-    let qid = v.get(1)?.as_str()?.to_string();
-    let first: Vec<u64> = v.get(2)?.get(0)?.as_array()?.iter().filter_map(Value::as_u64).collect();
-    let (a, b) = (*first.iter().min()?, *first.iter().max()? + 1);
-    (b as usize <= n_tokens).then_some((name, qid, a as u32, b as u32))
-}
-
 fn opennre_entity(v: &Value, n_tokens: usize) -> Option<(String, String, u32, u32)> {
     let name = v.get("name")?.as_str()?.to_string();
     let qid = v.get("id").and_then(Value::as_str).unwrap_or("").to_string();
@@ -65,21 +57,16 @@ fn read(
     let mut out = Vec::new();
     match format {
         Format::Fewrel => {
-            let v: Value =
-                serde_json::from_str(&text).map_err(|e| bad(path, "JSON", &e.to_string()))?;
-            let map = v.as_object().ok_or_else(|| bad(path, "top level", "expected an object"))?;
-            for (rel, list) in map {
-                for (i, x) in list.as_array().into_iter().flatten().enumerate() {
-                    let at = format!("{rel}[{i}]");
-                    let tokens =
-                        tokens_of(x, "tokens").ok_or_else(|| bad(path, &at, "no tokens"))?;
-                    let n = tokens.len();
-                    let head = x.get("h").and_then(|h| fewrel_entity(h, n));
-                    let tail = x.get("t").and_then(|t| fewrel_entity(t, n));
-                    let (Some(head), Some(tail)) = (head, tail) else {
-                        return Err(bad(path, &at, "malformed h/t"));
+            // The span rule of FewRel mentions lives in `formats::fewrel`.
+            let records =
+                formats::fewrel::parse(&text).map_err(|e| bad(path, "FewRel", &e.to_string()))?;
+            for (rel, list) in records {
+                for r in list {
+                    let end = |m: formats::fewrel::Mention| {
+                        (m.name, m.qid, m.span.0 as u32, m.span.1 as u32)
                     };
-                    out.push(Instance { relation: rel.clone(), tokens, head, tail });
+                    let (head, tail) = (end(r.head), end(r.tail));
+                    out.push(Instance { relation: rel.clone(), tokens: r.tokens, head, tail });
                 }
             }
         }

@@ -1,6 +1,8 @@
 //! Few-shot evaluation on the vendored FewRel slice (16 relations x 6-7 instances of the real
 //! val_wiki.json) with MiniLM: the cached evaluation predicts exactly what re-encoding every
 //! episode predicts, and a short episode training run writes its best checkpoint.
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use tch::Device;
@@ -142,4 +144,50 @@ fn eval_writes_per_episode_accuracies_for_paired_comparison() {
         2,
         "{text}"
     );
+}
+
+/// Tokens joined by spaces, head span, tail span.
+type Spans = (String, (usize, usize), (usize, usize));
+
+/// One FewRel record means the same spans in the pre-training corpus (`pipeline import`) and in
+/// the evaluation (`trainer fewshot`): both read it through `formats::fewrel`. The records
+/// include a mention whose indices skip a token and one listed twice.
+#[test]
+fn a_fewrel_record_has_the_same_spans_in_import_and_fewshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("fewrel.json");
+    let slice =
+        std::fs::read_to_string(repo().join("tests/fixtures/fewrel/val_wiki_6_per_relation.json"))
+            .unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&slice).unwrap();
+    v["P9999"] = serde_json::json!([
+        {"tokens": ["Anna", "von", "Berg", "was", "born", "in", "Graz", "."],
+         "h": ["Anna Berg", "Q1", [[0, 2]]], "t": ["Graz", "Q2", [[6], [0]]]},
+        {"tokens": ["Graz", "lies", "in", "Styria", "and", "Graz", "grew", "."],
+         "h": ["Graz", "Q2", [[0], [5]]], "t": ["Styria", "Q3", [[3]]]}
+    ]);
+    std::fs::write(&src, v.to_string()).unwrap();
+    let fewshot = FewRel::read(&src).unwrap();
+    let mut want: Vec<Spans> =
+        fewshot.instances.iter().flatten().map(|i| (i.tokens.join(" "), i.head, i.tail)).collect();
+    want.sort();
+    let out = dir.path().join("imported");
+    pipeline::import::run(pipeline::import::Format::Fewrel, &[src], &out, 1).unwrap();
+    let script = r#"
+import duckdb, json, sys
+rows = duckdb.sql(f"SELECT tokens, head.token_start, head.token_end, tail.token_start, tail.token_end FROM '{sys.argv[1]}/sentences.parquet'").fetchall()
+print(json.dumps(sorted([" ".join(t), [a, b], [c, d]] for t, a, b, c, d in rows)))
+"#;
+    let o = std::process::Command::new(common::python())
+        .args(["-c", script])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let got: Vec<Spans> = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(got.len(), want.len());
+    assert_eq!(got, want);
+    // The hand-checked spans of the two added records.
+    assert!(want.contains(&("Anna von Berg was born in Graz .".into(), (0, 3), (6, 7))));
+    assert!(want.contains(&("Graz lies in Styria and Graz grew .".into(), (0, 1), (3, 4))));
 }

@@ -55,8 +55,15 @@ impl Exclusions {
         };
         match serde_json::from_str::<Value>(&text) {
             Ok(Value::Object(map)) if !map.contains_key("token") => {
-                for v in map.values().filter_map(Value::as_array).flatten() {
-                    self.add_instance(v); // FewRel
+                let records = formats::fewrel::parse(&text).map_err(|e| StageError::Invalid {
+                    path: path.to_path_buf(),
+                    msg: e.to_string(),
+                })?;
+                for r in records.into_values().flatten() {
+                    self.token_seqs.insert(r.tokens.join(" "));
+                    if let (Ok(h), Ok(t)) = (r.head.qid.parse(), r.tail.qid.parse()) {
+                        self.pairs.insert(pair(h, t));
+                    }
                 }
             }
             Ok(Value::Array(list)) => list.iter().for_each(|v| self.add_instance(v)), // TACRED

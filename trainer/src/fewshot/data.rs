@@ -1,10 +1,7 @@
-//! FewRel's JSON: `{"P-id": [{"tokens": [...], "h": [name, qid, [[token indices], ...]],
-//! "t": [...]}, ...]}`. A mention may list several spans (the same entity mentioned twice:
-//! 425 of val_wiki.json's mentions); the first span is taken, as FewRel's own encoders do, and
-//! the count is reported. A span whose indices are not consecutive keeps its first run.
+//! FewRel's JSON, read by `formats::fewrel` (the one span rule of wikirel: a mention is its
+//! first index list's `[min, max + 1)`, as FewRel's own encoder marks it); mentions listing
+//! more than one index list are counted.
 use std::path::Path;
-
-use serde::Deserialize;
 
 use crate::error::TrainerError;
 use crate::pretrain::input::TokenSpan;
@@ -26,20 +23,6 @@ pub struct FewRel {
     pub multi_span_mentions: usize,
 }
 
-#[derive(Deserialize)]
-struct Raw {
-    tokens: Vec<String>,
-    h: (String, String, Vec<Vec<usize>>),
-    t: (String, String, Vec<Vec<usize>>),
-}
-
-fn first_span(spans: &[Vec<usize>]) -> Option<TokenSpan> {
-    let first = spans.first()?;
-    let start = *first.first()?;
-    let len = first.iter().enumerate().take_while(|(i, &t)| t == start + i).count();
-    Some((start, start + len))
-}
-
 impl FewRel {
     pub fn read(path: &Path) -> Result<Self, TrainerError> {
         let text = std::fs::read_to_string(path)
@@ -47,28 +30,18 @@ impl FewRel {
         Self::parse(&text, path)
     }
 
-    /// Parses FewRel JSON; `origin` names the file in errors.
+    /// Parses FewRel JSON (spans by `formats::fewrel`'s rule); `origin` names the file in
+    /// errors.
     pub fn parse(text: &str, origin: &Path) -> Result<Self, TrainerError> {
-        // serde_json keeps object order only with preserve_order; sort the relation ids so
-        // that episodes do not depend on a map's iteration order.
-        let raw: std::collections::BTreeMap<String, Vec<Raw>> = serde_json::from_str(text)
-            .map_err(|source| TrainerError::Json { path: origin.to_path_buf(), source })?;
+        let records = formats::fewrel::parse(text)
+            .map_err(|e| TrainerError::Data { path: origin.to_path_buf(), msg: e.to_string() })?;
         let mut out = FewRel { relations: vec![], instances: vec![], multi_span_mentions: 0 };
-        for (rel, items) in raw {
+        for (rel, items) in records {
             let mut list = Vec::with_capacity(items.len());
-            for (i, r) in items.into_iter().enumerate() {
+            for r in items {
                 out.multi_span_mentions +=
-                    usize::from(r.h.2.len() > 1) + usize::from(r.t.2.len() > 1);
-                let bad = |what: &str| TrainerError::Data {
-                    path: origin.to_path_buf(),
-                    msg: format!("relation {rel}, instance {i}: {what}"),
-                };
-                let head = first_span(&r.h.2).ok_or_else(|| bad("head has no span"))?;
-                let tail = first_span(&r.t.2).ok_or_else(|| bad("tail has no span"))?;
-                if head.1 > r.tokens.len() || tail.1 > r.tokens.len() {
-                    return Err(bad("span past the end of the tokens"));
-                }
-                list.push(Instance { tokens: r.tokens, head, tail });
+                    usize::from(r.head.pieces > 1) + usize::from(r.tail.pieces > 1);
+                list.push(Instance { tokens: r.tokens, head: r.head.span, tail: r.tail.span });
             }
             out.relations.push(rel);
             out.instances.push(list);
@@ -86,7 +59,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn multi_span_and_non_consecutive_mentions_take_the_first_run() {
+    fn multi_span_and_non_consecutive_mentions_take_the_first_list_whole() {
         let text = r#"{"P1": [{"tokens": ["a","b","c","d","e","f"],
             "h": ["b c", "Q1", [[1, 2], [4]]], "t": ["f", "Q2", [[5]]]},
             {"tokens": ["x","y","z","w"], "h": ["x", "Q3", [[0, 2]]], "t": ["w", "Q4", [[3]]]}]}"#;
@@ -94,7 +67,7 @@ mod tests {
         assert_eq!(f.relations, ["P1"]);
         assert_eq!(f.instances[0][0].head, (1, 3));
         assert_eq!(f.instances[0][0].tail, (5, 6));
-        assert_eq!(f.instances[0][1].head, (0, 1), "[0, 2] is not consecutive: first run");
+        assert_eq!(f.instances[0][1].head, (0, 3), "[0, 2]: first to last index");
         assert_eq!(f.multi_span_mentions, 1);
         let err = FewRel::parse(
             r#"{"P1": [{"tokens": ["a"], "h": ["a","Q",[[3]]], "t": ["a","Q",[[0]]]}]}"#,
