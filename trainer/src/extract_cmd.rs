@@ -42,8 +42,8 @@ pub struct ExtractArgs {
     /// Classify at most this many ordered mention pairs per sentence.
     #[arg(long, default_value_t = 64)]
     max_pairs: usize,
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    #[arg(long, default_value = "cpu", value_parser = device::parse_device)]
+    device: tch::Device,
     #[arg(long, default_value_t = 64)]
     batch: usize,
 }
@@ -65,7 +65,7 @@ fn calibrated(dirs: &[&Path]) -> Result<Option<f64>> {
 
 pub fn extract(a: ExtractArgs) -> Result<()> {
     let t0 = Instant::now();
-    let device = device::parse_device(&a.device)?;
+    let device = a.device;
     let dir = train::resolve_finetuned(&a.model)?;
     let threshold = match a.threshold {
         Some(t) => t,

@@ -74,8 +74,8 @@ pub struct FinetuneArgs {
     #[arg(long)]
     resume: bool,
     /// cpu, cuda or cuda:N.
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    #[arg(long, default_value = "cpu", value_parser = device::parse_device)]
+    device: tch::Device,
     #[arg(long)]
     quiet: bool,
 }
@@ -92,7 +92,7 @@ pub fn finetune(a: FinetuneArgs) -> Result<()> {
     if !(a.train_ratio > 0.0 && a.train_ratio <= 1.0) {
         bail!("--train-ratio {}: expected a share in (0, 1]", a.train_ratio);
     }
-    let device = device::parse_device(&a.device)?;
+    let device = a.device;
     let model_dir = run_dir::resolve_model(&a.model)?;
     let mut cfg = FinetuneConfig::paper(a.task, a.mode);
     cfg.train_ratio = a.train_ratio;
@@ -167,14 +167,14 @@ pub struct PredictArgs {
     /// Output JSON lines (default: standard output).
     #[arg(long)]
     out: Option<PathBuf>,
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    #[arg(long, default_value = "cpu", value_parser = device::parse_device)]
+    device: tch::Device,
     #[arg(long, default_value_t = 128)]
     batch: usize,
 }
 
 pub fn predict(a: PredictArgs) -> Result<()> {
-    let device = device::parse_device(&a.device)?;
+    let device = a.device;
     let dir = train::resolve_finetuned(&a.model)?;
     let tok = WordPieces::from_dir(&dir)?;
     let (model, info) = Classifier::load(&dir, tok.pad_id(), device)?;

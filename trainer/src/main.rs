@@ -39,8 +39,8 @@ enum Command {
         #[arg(long)]
         model: PathBuf,
         /// cpu, cuda or cuda:N.
-        #[arg(long, default_value = "cpu")]
-        device: String,
+        #[arg(long, default_value = "cpu", value_parser = device::parse_device)]
+        device: tch::Device,
         /// Also print each embedding's first dimensions.
         #[arg(long)]
         show_vectors: bool,
@@ -102,8 +102,8 @@ enum Command {
         /// longest sequence.
         #[arg(long, default_value = "longest")]
         pad: String,
-        #[arg(long, default_value = "cpu")]
-        device: String,
+        #[arg(long, default_value = "cpu", value_parser = device::parse_device)]
+        device: tch::Device,
     },
 }
 
@@ -163,8 +163,8 @@ struct PretrainArgs {
     #[arg(long)]
     config: Option<PathBuf>,
     /// cpu, cuda or cuda:N.
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    #[arg(long, default_value = "cpu", value_parser = device::parse_device)]
+    device: tch::Device,
     /// Continue from the run directory's latest checkpoint with its saved configuration.
     #[arg(long)]
     resume: bool,
@@ -201,8 +201,8 @@ struct EpisodeArgs {
     #[arg(long, default_value_t = 128)]
     max_len: usize,
     /// cpu, cuda or cuda:N.
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    #[arg(long, default_value = "cpu", value_parser = device::parse_device)]
+    device: tch::Device,
     /// Model: a Hugging Face BERT directory, or a run directory (its best/ or latest checkpoint).
     #[arg(long)]
     model: PathBuf,
@@ -260,7 +260,7 @@ enum FewshotCmd {
 fn fewshot(cmd: FewshotCmd) -> Result<()> {
     match cmd {
         FewshotCmd::Eval { data, episodes: count, reencode_episodes, settings, ep } => {
-            let device = device::parse_device(&ep.device)?;
+            let device = ep.device;
             let model_dir = run_dir::resolve_model(&ep.model)?;
             let set = FewRel::read(&data)?;
             let mut nk = Vec::new();
@@ -331,7 +331,7 @@ fn fewshot(cmd: FewshotCmd) -> Result<()> {
             quiet,
             ep,
         } => {
-            let device = device::parse_device(&ep.device)?;
+            let device = ep.device;
             let model_dir = run_dir::resolve_model(&ep.model)?;
             let cfg = fewshot::train::FewshotTrain {
                 n: ep.n,
@@ -362,7 +362,7 @@ fn fewshot(cmd: FewshotCmd) -> Result<()> {
 }
 
 fn pretrain(args: PretrainArgs) -> Result<()> {
-    let device = device::parse_device(&args.device)?;
+    let device = args.device;
     let saved = if args.resume { train::saved_run(&args.out) } else { None };
     if args.resume && saved.is_none() && !args.out.join("config.toml").exists() {
         eprintln!("note: {} has no saved run; starting a new one", args.out.display());
@@ -443,7 +443,6 @@ fn main() -> Result<()> {
     }
     match cli.command {
         Command::Embed { model, device, show_vectors, precision, json, sentences } => {
-            let device = device::parse_device(&device)?;
             let mut loaded = bert::load(&model, device)
                 .with_context(|| format!("loading the model in {}", model.display()))?;
             if precision == EmbedPrecision::Bf16 {
@@ -492,7 +491,6 @@ fn main() -> Result<()> {
         Command::Score(a) => finetune_cmd::score(a)?,
         Command::Report(a) => finetune_cmd::report_cmd(a)?,
         Command::BenchStep { model, inputs, steps, pad, device } => {
-            let device = device::parse_device(&device)?;
             let width = match pad.as_str() {
                 "fixed" => Some(64),
                 "longest" => None,
