@@ -111,8 +111,8 @@ enum Command {
         #[arg(long, default_value_t = 1000)]
         max_errors: u64,
         /// Sentence contexts: `paragraphs` (body text only) or `paragraphs+lists`.
-        #[arg(long, default_value = "paragraphs+lists", value_parser = ["paragraphs", "paragraphs+lists"])]
-        contexts: String,
+        #[arg(long, value_enum, default_value_t)]
+        contexts: pipeline::wikipedia::Contexts,
         /// Pages whose cleaning takes longer than this many seconds are recorded and skipped.
         #[arg(long, default_value_t = 10)]
         page_time_limit: u64,
@@ -186,7 +186,7 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
         /// Keep relations with at least this many sentences.
-        #[arg(long, default_value_t = 2)]
+        #[arg(long, default_value_t = pipeline::dataset::DEFAULT_MIN_BAG)]
         min_bag: usize,
     },
     /// Write a dataset in the original Python implementation's JSON formats (CP/, MTB/).
@@ -229,10 +229,10 @@ enum Command {
         #[arg(long)]
         exclude_relations: Option<PathBuf>,
         /// Keep relations with at least this many sentences.
-        #[arg(long, default_value_t = 2)]
+        #[arg(long, default_value_t = pipeline::dataset::DEFAULT_MIN_BAG)]
         min_bag: usize,
         /// At most this many sentences per (relation, head, tail) bag.
-        #[arg(long, default_value_t = 8)]
+        #[arg(long, default_value_t = pipeline::dataset::DEFAULT_MAX_PER_PAIR)]
         max_per_pair: usize,
     },
 }
@@ -273,7 +273,7 @@ fn main() -> Result<()> {
             opts.index = index;
             opts.shard = shard.zip(of);
             opts.max_errors = max_errors;
-            opts.keep_lists = contexts == "paragraphs+lists";
+            opts.keep_lists = contexts.keep_lists();
             opts.page_time_limit = std::time::Duration::from_secs(page_time_limit);
             if let Some(t) = threads {
                 opts.threads = t.max(1);

@@ -55,12 +55,8 @@ pub struct WikipediaConfig {
     pub input: PathBuf,
     #[serde(default)]
     pub index: Option<PathBuf>,
-    #[serde(default = "default_contexts")]
-    pub contexts: String,
-}
-
-fn default_contexts() -> String {
-    "paragraphs+lists".into()
+    #[serde(default)]
+    pub contexts: crate::wikipedia::Contexts,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -93,15 +89,20 @@ pub struct DatasetConfig {
 
 impl Default for DatasetConfig {
     fn default() -> Self {
-        DatasetConfig { exclude: Vec::new(), exclude_relations: None, min_bag: 2, max_per_pair: 8 }
+        DatasetConfig {
+            exclude: Vec::new(),
+            exclude_relations: None,
+            min_bag: two(),
+            max_per_pair: eight(),
+        }
     }
 }
 
 fn two() -> usize {
-    2
+    crate::dataset::DEFAULT_MIN_BAG
 }
 fn eight() -> usize {
-    8
+    crate::dataset::DEFAULT_MAX_PER_PAIR
 }
 
 /// Reads a config; relative paths in it are relative to the config file's folder.
@@ -109,15 +110,6 @@ pub fn load(path: &Path) -> Result<Config, StageError> {
     let text = std::fs::read_to_string(path).map_err(|e| StageError::io(path, e))?;
     let mut c: Config = toml::from_str(&text)
         .map_err(|e| StageError::Invalid { path: path.to_path_buf(), msg: e.to_string() })?;
-    if !matches!(c.wikipedia.contexts.as_str(), "paragraphs" | "paragraphs+lists") {
-        return Err(StageError::Invalid {
-            path: path.to_path_buf(),
-            msg: format!(
-                "wikipedia.contexts = {:?}: expected \"paragraphs\" or \"paragraphs+lists\"",
-                c.wikipedia.contexts
-            ),
-        });
-    }
     let base = path.parent().unwrap_or(Path::new("."));
     let fix = |p: &mut PathBuf| {
         if p.is_relative() {
@@ -277,7 +269,7 @@ pub fn run_as(
     let wp_fp = stage("wikipedia", wp_fp, &mut |out| {
         let mut o = wikipedia::Options::new(&c.wikipedia.input, out);
         o.index = c.wikipedia.index.clone();
-        o.keep_lists = c.wikipedia.contexts == "paragraphs+lists";
+        o.keep_lists = c.wikipedia.contexts.keep_lists();
         o.threads = threads;
         Ok(wikipedia::summary(&wikipedia::run(&o)?, &dirs("wikipedia")))
     })?;

@@ -52,6 +52,11 @@ pub struct Options {
     pub max_per_pair: usize,
 }
 
+/// Relations with fewer sentences are dropped (`--min-bag`; the paper's filter).
+pub const DEFAULT_MIN_BAG: usize = 2;
+/// At most this many sentences per (relation, head, tail) bag (`--max-per-pair`).
+pub const DEFAULT_MAX_PER_PAIR: usize = 8;
+
 impl Options {
     pub fn new(link: &[PathBuf], sentences: &[PathBuf], wikidata: &Path, out: &Path) -> Self {
         Options {
@@ -61,8 +66,8 @@ impl Options {
             out: out.to_path_buf(),
             exclude: Vec::new(),
             exclude_relations: None,
-            min_bag: 2,
-            max_per_pair: 8,
+            min_bag: DEFAULT_MIN_BAG,
+            max_per_pair: DEFAULT_MAX_PER_PAIR,
         }
     }
 }

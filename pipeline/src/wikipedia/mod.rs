@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::StageError;
 use crate::input::{open_dump, spawn_line_chunks, Compression};
@@ -29,6 +29,25 @@ use page_xml::{parse_page, PageBytes, PageSplitter};
 use rows::{PageRows, RedirectRows, SentenceRows};
 use schemas::tables::{PAGES, REDIRECTS, SENTENCES};
 use schemas::{ParquetSink, Provenance, SinkOptions};
+
+/// Which text of a page becomes sentences (`--contexts`, `[wikipedia] contexts`): the body
+/// paragraphs only, or also list items (the default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Deserialize, Serialize)]
+pub enum Contexts {
+    #[value(name = "paragraphs")]
+    #[serde(rename = "paragraphs")]
+    Paragraphs,
+    #[default]
+    #[value(name = "paragraphs+lists")]
+    #[serde(rename = "paragraphs+lists")]
+    ParagraphsLists,
+}
+
+impl Contexts {
+    pub fn keep_lists(self) -> bool {
+        self == Contexts::ParagraphsLists
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -54,7 +73,7 @@ impl Options {
             threads: rayon::current_num_threads(),
             shard: None,
             max_errors: 1000,
-            keep_lists: true,
+            keep_lists: Contexts::default().keep_lists(),
             page_time_limit: Duration::from_secs(10),
         }
     }
