@@ -310,7 +310,12 @@ pub const RELATION_INSTANCES: Table = Table {
                 "mentions",
                 list(strukt(with_spans(vec![
                     f("qid", utf8(), false, "linked item"),
-                    f("source", utf8(), false, "`anchor` or `name-match`"),
+                    f(
+                        "source",
+                        utf8(),
+                        false,
+                        "`anchor`, `name-match`, or `import` (a record of `pipeline import`)",
+                    ),
                 ]))),
                 false,
                 "every linked mention of the sentence",
