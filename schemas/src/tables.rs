@@ -255,7 +255,10 @@ pub const MENTIONS: Table = Table {
     name: "mentions",
     version: 1,
     oldest_readable: 1,
-    doc: "one row per linked entity mention of a sentence",
+    doc: "one row per linked entity mention of a sentence; rows in sentence order (the pages in \
+          the order of the sentences table, then sentence_index, then char_start), which \
+          `dataset` relies on and checks (a mention left over after the last sentence is an \
+          error naming the file)",
     build: || {
         with_spans(vec![
             f("page_id", DataType::Int64, false, "page of the sentence"),
