@@ -265,7 +265,7 @@ fn link_shards_then_one_dataset_merge_equal_the_whole_run() {
         (0..n).map(|i| run.dataset.join(format!("../link-{i}"))).collect();
     for (i, dir) in shard_dirs.iter().enumerate() {
         let mut o = link::Options::new(std::slice::from_ref(&run.wikipedia), &run.wikidata, dir);
-        o.shard = Some((i, n));
+        o.shard = Some(pipeline::shard::Shard::new(i, n).unwrap());
         link::run(&o).unwrap();
     }
     let joined: Vec<_> = shard_dirs.iter().flat_map(|d| table(d, MENTIONS)).collect();
@@ -438,7 +438,7 @@ fn persisted_prior_shards_merge_to_the_whole_and_match_python() {
     let shards: Vec<PathBuf> = (0..n).map(|i| p(&format!("prior-{i}"))).collect();
     for (i, d) in shards.iter().enumerate() {
         let mut o = link::PriorOptions::new(&[p("wp")], &p("wd"), d);
-        o.shard = Some((i, n));
+        o.shard = Some(pipeline::shard::Shard::new(i, n).unwrap());
         let s = link::run_prior(&o).unwrap();
         assert!(s.rows > 0 && s.rows < 2000, "{s:?}");
     }
@@ -449,7 +449,7 @@ fn persisted_prior_shards_merge_to_the_whole_and_match_python() {
     let mut joined = Vec::new();
     for i in 0..n {
         let mut o = link::Options::new(&[p("wp")], &p("wd"), &p(&format!("link-{i}")));
-        o.shard = Some((i, n));
+        o.shard = Some(pipeline::shard::Shard::new(i, n).unwrap());
         o.prior = Some(p("prior"));
         link::run(&o).unwrap();
         joined.extend(table(&p(&format!("link-{i}")), MENTIONS));

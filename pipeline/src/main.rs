@@ -48,13 +48,13 @@ struct PageArgs {
 }
 
 impl PageArgs {
-    /// The shard (I, N): `--of` needs `--shard` except where `allow_of_alone` (a dry run
-    /// plans N tasks and runs none). The stages check I < N.
-    fn shard(&self, allow_of_alone: bool) -> Result<Option<(usize, usize)>> {
+    /// The shard (I, N), checked: `--of` needs `--shard` except where `allow_of_alone` (a
+    /// dry run plans N tasks and runs none).
+    fn shard(&self, allow_of_alone: bool) -> Result<Option<pipeline::shard::Shard>> {
         if self.of.is_some() && self.shard.is_none() && !allow_of_alone {
             anyhow::bail!("--of needs --shard I (or, for `link`, --dry-run)");
         }
-        Ok(self.shard.zip(self.of))
+        pipeline::shard::Shard::from_flags(self.shard, self.of).map_err(anyhow::Error::msg)
     }
 }
 
@@ -271,7 +271,8 @@ fn main() -> Result<()> {
         } => {
             let mut opts = wikipedia::Options::new(&input, &out);
             opts.index = index;
-            opts.shard = shard.zip(of);
+            opts.shard =
+                pipeline::shard::Shard::from_flags(shard, of).map_err(anyhow::Error::msg)?;
             opts.max_errors = max_errors;
             opts.keep_lists = contexts.keep_lists();
             opts.page_time_limit = std::time::Duration::from_secs(page_time_limit);

@@ -21,7 +21,7 @@ fn run(input: &Path, index: Option<&Path>, shard: Option<(usize, usize)>) -> tem
     let dir = tempfile::tempdir().unwrap();
     let mut opts = Options::new(input, dir.path());
     opts.index = index.map(Path::to_path_buf);
-    opts.shard = shard;
+    opts.shard = shard.map(|(i, n)| pipeline::shard::Shard::new(i, n).unwrap());
     wikipedia::run(&opts).unwrap();
     dir
 }

@@ -39,7 +39,7 @@ pub struct Options {
     /// `(I, N)`: link only the I-th of N contiguous ranges of pages (in input order). The
     /// anchor prior is still computed over every page, so N shard outputs together equal one
     /// whole run.
-    pub shard: Option<(usize, usize)>,
+    pub shard: Option<crate::shard::Shard>,
     /// Which items are linking targets (default: those with an English Wikipedia article).
     pub kb: ItemScope,
     /// Refuse to build a knowledge base whose estimated size exceeds this many bytes.
@@ -187,11 +187,8 @@ fn load_pages(dirs: &[PathBuf]) -> Result<Pages, StageError> {
 }
 
 /// The pages of shard I of N: the I-th of N contiguous ranges of the input's pages.
-fn shard_pages(page_order: &[i64], shard: Option<(usize, usize)>) -> Option<HashSet<i64>> {
-    shard.map(|(i, n)| {
-        let len = page_order.len();
-        page_order[i * len / n..(i + 1) * len / n].iter().copied().collect()
-    })
+fn shard_pages(page_order: &[i64], shard: Option<crate::shard::Shard>) -> Option<HashSet<i64>> {
+    shard.map(|s| page_order[s.range(page_order.len())].iter().copied().collect())
 }
 
 /// `--kb all` needs every item, so a `wikidata` output made with `--keep enwiki` (recorded in
@@ -214,16 +211,6 @@ fn check_keep(wikidata: &Path, kb: ItemScope) -> Result<(), StageError> {
         });
     }
     Ok(())
-}
-
-fn check_shard(shard: Option<(usize, usize)>, out: &Path) -> Result<(), StageError> {
-    match shard {
-        Some((i, n)) if n == 0 || i >= n => Err(StageError::Invalid {
-            path: out.to_path_buf(),
-            msg: format!("--shard {i} --of {n}: need I < N"),
-        }),
-        _ => Ok(()),
-    }
 }
 
 fn load_kb(
@@ -478,11 +465,10 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
     std::fs::create_dir_all(&opts.out).map_err(|e| StageError::io(&opts.out, e))?;
     let mut stats = Stats {
         sentence_dirs: opts.sentences.iter().map(|p| p.display().to_string()).collect(),
-        shard: opts.shard.map(|(i, n)| format!("{i}/{n}")),
+        shard: opts.shard.map(|s| s.to_string()),
         kb: opts.kb.as_str().to_string(),
         ..Default::default()
     };
-    check_shard(opts.shard, &opts.out)?;
     check_keep(&opts.wikidata, opts.kb)?;
     let (mut kb, names, size) =
         load_kb(&opts.wikidata, &opts.link, opts.kb, opts.memory_budget, true)?;
@@ -590,7 +576,7 @@ pub struct PriorOptions {
     pub sentences: Vec<PathBuf>,
     pub wikidata: PathBuf,
     pub out: PathBuf,
-    pub shard: Option<(usize, usize)>,
+    pub shard: Option<crate::shard::Shard>,
     pub kb: ItemScope,
     pub memory_budget: u64,
 }
@@ -622,7 +608,6 @@ pub struct PriorStats {
 /// shards' tables merged (`merge_priors`) equal the prior of one whole run.
 pub fn run_prior(o: &PriorOptions) -> Result<PriorStats, StageError> {
     std::fs::create_dir_all(&o.out).map_err(|e| StageError::io(&o.out, e))?;
-    check_shard(o.shard, &o.out)?;
     let plain = linker::LinkOptions::default();
     let (mut kb, _, _) = load_kb(&o.wikidata, &plain, o.kb, o.memory_budget, false)?;
     let (redirects, _, page_order) = load_pages(&o.sentences)?;
@@ -638,10 +623,10 @@ pub fn run_prior(o: &PriorOptions) -> Result<PriorStats, StageError> {
                 .chain(std::iter::once(o.wikidata.display().to_string())),
         )
         .setting("kb", o.kb.as_str())
-        .setting("shard", o.shard.map_or("all".to_string(), |(i, n)| format!("{i}/{n}")));
+        .setting("shard", o.shard.map_or("all".to_string(), |s| s.to_string()));
     let rows = prior::write(&o.out.join(ANCHOR_PRIOR.file_name()), &p, &prov)?;
     let stats = PriorStats {
-        shard: o.shard.map(|(i, n)| format!("{i}/{n}")),
+        shard: o.shard.map(|s| s.to_string()),
         inputs: o.sentences.iter().map(|p| p.display().to_string()).collect(),
         rows,
         surfaces: p.len() as u64,

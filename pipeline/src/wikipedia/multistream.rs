@@ -70,10 +70,8 @@ pub fn read_index(index: &Path, dump_len: u64) -> Result<Vec<StreamRange>, Stage
 }
 
 /// The `shard`-th of `of` contiguous, near-equal parts of `ranges`.
-pub fn shard(ranges: &[StreamRange], shard: usize, of: usize) -> &[StreamRange] {
-    let n = ranges.len();
-    let (a, b) = (shard * n / of, (shard + 1) * n / of);
-    &ranges[a..b]
+pub fn shard(ranges: &[StreamRange], shard: crate::shard::Shard) -> &[StreamRange] {
+    &ranges[shard.range(ranges.len())]
 }
 
 /// Reads and decompresses one range. A corrupt or truncated stream is an error naming the file
@@ -101,8 +99,9 @@ mod tests {
         let ranges: Vec<StreamRange> =
             (0..7).map(|i| StreamRange { start: i * 10, end: i * 10 + 10 }).collect();
         for of in 1..=9 {
-            let all: Vec<StreamRange> =
-                (0..of).flat_map(|i| shard(&ranges, i, of).to_vec()).collect();
+            let all: Vec<StreamRange> = (0..of)
+                .flat_map(|i| shard(&ranges, crate::shard::Shard::new(i, of).unwrap()).to_vec())
+                .collect();
             assert_eq!(all, ranges, "{of} shards");
         }
     }
