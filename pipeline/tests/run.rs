@@ -6,20 +6,24 @@ mod common;
 
 use common::*;
 
+/// `DIR/run.toml` over the e2e_wiki80 dumps with outputs in `DIR/out`, plus `extra` TOML.
+fn sample_config(dir: &std::path::Path, extra: &str) -> pipeline::run::Config {
+    let fx = |f: &str| fixture(&format!("e2e_wiki80/{f}")).display().to_string();
+    let text = format!(
+        "out = \"out\"\n[wikidata]\ninput = \"{}\"\n[wikipedia]\ninput = \"{}\"\n{extra}",
+        fx("wikidata.json"),
+        fx("pages-articles.xml.bz2"),
+    );
+    let p = dir.join("run.toml");
+    std::fs::write(&p, text).unwrap();
+    pipeline::run::load(&p).unwrap()
+}
+
 #[test]
 fn second_run_skips_and_changes_rerun_downstream() {
     let dir = tempfile::tempdir().unwrap();
-    let fx = |f: &str| fixture(&format!("e2e_wiki80/{f}")).display().to_string();
-    let write_config = |min_bag: usize| {
-        let text = format!(
-            "out = \"out\"\n[wikidata]\ninput = \"{}\"\n[wikipedia]\ninput = \"{}\"\n[dataset]\nmin_bag = {min_bag}\n",
-            fx("wikidata.json"),
-            fx("pages-articles.xml.bz2"),
-        );
-        let p = dir.path().join("run.toml");
-        std::fs::write(&p, text).unwrap();
-        pipeline::run::load(&p).unwrap()
-    };
+    let write_config =
+        |min_bag: usize| sample_config(dir.path(), &format!("[dataset]\nmin_bag = {min_bag}\n"));
     let run = |c: &pipeline::run::Config| pipeline::run::run(c, |_, _| {}).unwrap();
     let c = write_config(2);
     let all_ran =
@@ -88,17 +92,7 @@ fn listing(
 #[test]
 fn a_failed_stage_leaves_the_last_complete_output_whole() {
     let dir = tempfile::tempdir().unwrap();
-    let fx = |f: &str| fixture(&format!("e2e_wiki80/{f}")).display().to_string();
-    let write_config = |link: &str| {
-        let text = format!(
-            "out = \"out\"\n[wikidata]\ninput = \"{}\"\n[wikipedia]\ninput = \"{}\"\n[link]\n{link}\n",
-            fx("wikidata.json"),
-            fx("pages-articles.xml.bz2"),
-        );
-        let p = dir.path().join("run.toml");
-        std::fs::write(&p, text).unwrap();
-        pipeline::run::load(&p).unwrap()
-    };
+    let write_config = |link: &str| sample_config(dir.path(), &format!("[link]\n{link}\n"));
     pipeline::run::run(&write_config(""), |_, _| {}).unwrap();
     let link = dir.path().join("out/link");
     let before = listing(&link);
