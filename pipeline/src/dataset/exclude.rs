@@ -24,27 +24,34 @@ fn pair(a: Qid, b: Qid) -> (Qid, Qid) {
     (a.min(b), a.max(b))
 }
 
+/// OpenNRE / TACRED `token` list, joined by one space.
 fn tokens_of(v: &Value) -> Option<String> {
-    let toks = v.get("tokens").or_else(|| v.get("token"))?.as_array()?;
+    let toks = v.get("token")?.as_array()?;
     Some(toks.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" "))
 }
 
+/// OpenNRE entity `{"id": qid}`.
 fn qid_of(e: &Value) -> Option<&str> {
-    // FewRel: [name, qid, pos]; OpenNRE: {"id": qid}
-    e.get(1).and_then(Value::as_str).or_else(|| e.get("id").and_then(Value::as_str))
+    e.get("id").and_then(Value::as_str)
 }
 
 impl Exclusions {
-    fn add_instance(&mut self, v: &Value) {
-        if let Some(t) = tokens_of(v) {
+    /// One instance: its joined tokens and its ends' ids, each when it has them.
+    fn add(&mut self, tokens: Option<String>, head: Option<&str>, tail: Option<&str>) {
+        if let Some(t) = tokens {
             self.token_seqs.insert(t);
         }
-        if let (Some(h), Some(t)) = (v.get("h").and_then(qid_of), v.get("t").and_then(qid_of)) {
+        if let (Some(h), Some(t)) = (head, tail) {
             // Only item pairs can match a dataset row (its ends are items).
             if let (Ok(h), Ok(t)) = (h.parse(), t.parse()) {
                 self.pairs.insert(pair(h, t));
             }
         }
+    }
+
+    /// An OpenNRE line or a TACRED record.
+    fn add_instance(&mut self, v: &Value) {
+        self.add(tokens_of(v), v.get("h").and_then(qid_of), v.get("t").and_then(qid_of));
     }
 
     pub fn add_file(&mut self, path: &Path) -> Result<(), StageError> {
@@ -60,10 +67,7 @@ impl Exclusions {
                     msg: e.to_string(),
                 })?;
                 for r in records.into_values().flatten() {
-                    self.token_seqs.insert(r.tokens.join(" "));
-                    if let (Ok(h), Ok(t)) = (r.head.qid.parse(), r.tail.qid.parse()) {
-                        self.pairs.insert(pair(h, t));
-                    }
+                    self.add(Some(r.tokens.join(" ")), Some(&r.head.qid), Some(&r.tail.qid));
                 }
             }
             Ok(Value::Array(list)) => list.iter().for_each(|v| self.add_instance(v)), // TACRED

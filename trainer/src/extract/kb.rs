@@ -139,15 +139,6 @@ impl Kb {
         self.claims.binary_search(&(head, tail, relation as u16)).is_ok()
     }
 
-    /// Whether Wikidata holds any of the classifier's relations between the two, either way.
-    pub fn related(&self, a: Qid, b: Qid) -> bool {
-        let any = |h: Qid, t: Qid| {
-            let i = self.claims.partition_point(|&(x, y, _)| (x, y) < (h, t));
-            self.claims.get(i).is_some_and(|&(x, y, _)| (x, y) == (h, t))
-        };
-        any(a, b) || any(b, a)
-    }
-
     /// The share of the surface's anchors that link to `qid` (the anchor prior), if the
     /// surface was ever an anchor.
     pub fn prior_share(&self, surface: &str, qid: Qid) -> Option<f64> {

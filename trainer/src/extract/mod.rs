@@ -208,20 +208,8 @@ impl Extractor {
         pairs
     }
 
-    /// Every classified pair of a document with its best label and score, above the
-    /// threshold or not (`extract` keeps those at or above it).
-    pub fn classify(&self, doc: &Document) -> Result<Vec<Fact>, TrainerError> {
-        let a = self.analyse(doc);
-        Ok(self.classify_many(&[(doc, &a)])?.pop().unwrap_or_default())
-    }
-
-    /// The facts of a document at or above the threshold.
-    pub fn extract(&self, doc: &Document) -> Result<Vec<Fact>, TrainerError> {
-        let a = self.analyse(doc);
-        Ok(self.extract_many(&[(doc, &a)])?.pop().unwrap_or_default())
-    }
-
-    /// [`Self::classify_many`] keeping the facts at or above the threshold.
+    /// The facts of several analysed documents at or above the threshold, one list per
+    /// document in input order ([`Self::classify_many`] keeping the confident ones).
     pub fn extract_many(
         &self,
         docs: &[(&Document, &Analysed)],
@@ -235,8 +223,8 @@ impl Extractor {
 
     /// The pairs of several analysed documents through the model together (length-sorted
     /// batches over all of them), so that short documents still fill the batches. One list of
-    /// facts per document, in input order.
-    pub fn classify_many(
+    /// facts per document, in input order, whatever their score.
+    fn classify_many(
         &self,
         docs: &[(&Document, &Analysed)],
     ) -> Result<Vec<Vec<Fact>>, TrainerError> {
