@@ -59,7 +59,7 @@ PRETRAIN_RUN := artifacts/runs/cp-sample
 # configs/pretrain-sample.toml. --resume makes it restartable: an interrupted run (Ctrl-C
 # saves a checkpoint) continues, a finished one is left as it is.
 pretrain: torch model ## CP pre-training of MiniLM on artifacts/dataset (a few minutes on CPU) into artifacts/runs/cp-sample
-	@test -f artifacts/dataset/sentences.parquet || { echo "make pretrain: no artifacts/dataset; run 'make dataset' first" >&2; exit 2; }
+	@test -f artifacts/dataset/relations.parquet || { echo "make pretrain: no artifacts/dataset; run 'make dataset' first" >&2; exit 2; }
 	$(CARGO) build --release -p trainer
 	$(TRAINER) --threads $$(nproc) pretrain --data artifacts/dataset --model artifacts/models/all-MiniLM-L6-v2 \
 	  --config configs/pretrain-sample.toml --out $(PRETRAIN_RUN) --resume

@@ -26,9 +26,9 @@ val="$shared/fewrel/val_wiki.json"
 mkdir -p "$dir"
 python3 scripts/wiki80_split.py "$shared/wiki80" "$shared/fewrel" "$dir/data"
 python3 scripts/chemprot_corpus.py "$shared/chemprot/train.txt" "$dir/data"
-[ -f "$dir/corpus/sentences.parquet" ] || \
+[ -f "$dir/corpus/relations.parquet" ] || \
   target/release/pipeline import --format opennre "$dir/data/pretrain.txt" --out "$dir/corpus"
-[ -f "$dir/corpus-chemprot/sentences.parquet" ] || \
+[ -f "$dir/corpus-chemprot/relations.parquet" ] || \
   target/release/pipeline import --format opennre "$dir/data/chemprot_pretrain.txt" \
     --out "$dir/corpus-chemprot"
 declare -A models=([plain]="$model")

@@ -79,7 +79,7 @@ import duckdb, json, sys
 wp, ds = sys.argv[1], sys.argv[2]
 rows = duckdb.connect().execute(f"""
   SELECT p.title, s.text, s.head.qid, s.tail.qid, s.relation
-  FROM '{ds}/sentences.parquet' s JOIN '{wp}/pages.parquet' p USING (page_id)
+  FROM '{ds}/relation_instances.parquet' s JOIN '{wp}/pages.parquet' p USING (page_id)
   ORDER BY s.row_id""").fetchall()
 print(json.dumps([list(r) for r in rows]))
 "#,
@@ -165,10 +165,10 @@ fn e2e_wiki80_against_gold() {
 import duckdb, json, sys
 d = sys.argv[1]
 con = duckdb.connect()
-a = dict(con.execute(f"SELECT relation, count(*) FROM '{d}/sentences.parquet' GROUP BY relation").fetchall())
+a = dict(con.execute(f"SELECT relation, count(*) FROM '{d}/relation_instances.parquet' GROUP BY relation").fetchall())
 b = dict(con.execute(f"SELECT relation, num_sentences FROM '{d}/relations.parquet'").fetchall())
 bad = con.execute(f"""SELECT count(*) FROM '{d}/relations.parquet' r WHERE r.row_end - r.row_start != r.num_sentences
-  OR (SELECT count(*) FROM '{d}/sentences.parquet' s WHERE s.row_id >= r.row_start AND s.row_id < r.row_end AND s.relation = r.relation) != r.num_sentences""").fetchone()[0]
+  OR (SELECT count(*) FROM '{d}/relation_instances.parquet' s WHERE s.row_id >= r.row_start AND s.row_id < r.row_end AND s.relation = r.relation) != r.num_sentences""").fetchone()[0]
 pairs = con.execute(f"SELECT count(*), sum(row_end - row_start) FROM '{d}/pairs.parquet'").fetchone()
 print(json.dumps({"same": a == b, "bad": bad, "pairs": list(pairs), "rows": sum(a.values())}))
 "#,
@@ -243,7 +243,7 @@ for line in bz2.decompress(open(wd, "rb").read()).decode().splitlines():
             if st.get("rank") != "deprecated" and isinstance(v, dict) and "numeric-id" in v:
                 claims.add((e["id"], pid, "Q%d" % v["numeric-id"]))
 rows = duckdb.connect().execute(f"""SELECT text, relation, head.qid, head.name, head.char_start, head.char_end,
-  tail.qid, tail.name, tail.char_start, tail.char_end FROM '{ds}/sentences.parquet'""").fetchall()
+  tail.qid, tail.name, tail.char_start, tail.char_end FROM '{ds}/relation_instances.parquet'""").fetchall()
 bad = [r for r in rows if (r[2], r[1], r[6]) not in claims
        or r[0][r[4]:r[5]] != r[3] or r[0][r[8]:r[9]] != r[7]]
 print(json.dumps({"rows": len(rows), "bad": [list(map(str, b)) for b in bad]}))
@@ -278,8 +278,9 @@ fn link_shards_then_one_dataset_merge_equal_the_whole_run() {
         &merged,
     ))
     .unwrap();
-    let rows =
-        |d: &Path| schemas::read_all(&d.join("sentences.parquet"), RELATION_INSTANCES).unwrap();
+    let rows = |d: &Path| {
+        schemas::read_all(&d.join("relation_instances.parquet"), RELATION_INSTANCES).unwrap()
+    };
     let (a, b) = (rows(&run.dataset), rows(&merged));
     assert!(a.iter().map(|x| x.num_rows()).sum::<usize>() > 1000);
     assert!(same_rows(&a, &b), "the dataset from link shards differs");
@@ -567,12 +568,8 @@ fn wikidata_prefilter_leaves_every_dataset_unchanged() {
             &d,
         ))
         .unwrap();
-        // The dataset's relation instances are written as sentences.parquet.
-        let read = |dir: &Path, t: schemas::Table| {
-            let name =
-                if t == RELATION_INSTANCES { "sentences.parquet".into() } else { t.file_name() };
-            schemas::read_all(&dir.join(name), t).unwrap()
-        };
+        let read =
+            |dir: &Path, t: schemas::Table| schemas::read_all(&dir.join(t.file_name()), t).unwrap();
         let rows: usize = read(&d, RELATION_INSTANCES).iter().map(|b| b.num_rows()).sum();
         assert!(rows > 0, "{}", wd.display());
         for t in [RELATION_INSTANCES, RELATIONS, PAIRS] {
@@ -705,7 +702,7 @@ for line in open(opennre):
 for rel in json.load(open(fewrel)).values():
     for r in rel:
         pairs.add(frozenset([r["h"][1], r["t"][1]])); toks.add(" ".join(r["tokens"]))
-q = "SELECT page_id, sentence_index, relation, head.qid, tail.qid, array_to_string(tokens, ' ') FROM '{}/sentences.parquet'"
+q = "SELECT page_id, sentence_index, relation, head.qid, tail.qid, array_to_string(tokens, ' ') FROM '{}/relation_instances.parquet'"
 con = duckdb.connect()
 a = {tuple(r) for r in con.execute(q.format(full)).fetchall()}
 b = {tuple(r) for r in con.execute(q.format(ex)).fetchall()}

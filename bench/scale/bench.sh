@@ -101,7 +101,7 @@ for f in "${fractions[@]}"; do
   if [ -x "$trainer" ] && [ -d artifacts/models/all-MiniLM-L6-v2 ]; then
     # The piece store (every dataset sentence encoded once) is built at the start of a run;
     # --stop-at 0 ends the run right after it.
-    measure piece-store "$d" "$(size "$out/dataset/sentences.parquet")" "$(size "$out/dataset/sentences.parquet")" \
+    measure piece-store "$d" "$(size "$out/dataset/relation_instances.parquet")" "$(size "$out/dataset/relation_instances.parquet")" \
       $trainer pretrain --method cp --data "$out/dataset" --model artifacts/models/all-MiniLM-L6-v2 \
         --out "$out/pretrain" --stop-at 0 --quiet
   fi
@@ -111,9 +111,9 @@ for f in "${fractions[@]}"; do
     "wikidata-gz=$(rows "$out/wikidata/entities.parquet")" \
     "wikipedia=$(rows "$out/wikipedia/sentences.parquet")" \
     "link=$(rows "$out/link/mentions.parquet")" \
-    "dataset=$(rows "$out/dataset/sentences.parquet")" \
+    "dataset=$(rows "$out/dataset/relation_instances.parquet")" \
     "export-cp=$(grep -o 'export-cp: [0-9]*' "$d/export-cp.log" | grep -o '[0-9]*$')" \
-    "piece-store=$(rows "$out/dataset/sentences.parquet")" <<'PY'
+    "piece-store=$(rows "$out/dataset/relation_instances.parquet")" <<'PY'
 import json, sys
 path, f, score = sys.argv[1], float(sys.argv[2]), json.loads(sys.argv[3])
 counts = dict(a.split("=", 1) for a in sys.argv[4:])

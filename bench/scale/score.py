@@ -28,7 +28,7 @@ def main():
         FROM read_csv('{a.gold}', delim='\t', header=true, quote='', escape='', all_varchar=true)""")
     con.execute(f"""CREATE TABLE ours AS SELECT p.title AS page_title, s.text, s.head.qid AS head,
         s.tail.qid AS tail, s.relation
-        FROM '{a.dataset}/sentences.parquet' s JOIN '{a.wikipedia}/pages.parquet' p USING (page_id)""")
+        FROM '{a.dataset}/relation_instances.parquet' s JOIN '{a.wikipedia}/pages.parquet' p USING (page_id)""")
     rows = con.execute("SELECT count(*) FROM ours").fetchone()[0]
     gold = con.execute("SELECT count(*) FROM gold").fetchone()[0]
     correct = con.execute("SELECT count(*) FROM (SELECT * FROM ours INTERSECT ALL SELECT * FROM gold)").fetchone()[0]

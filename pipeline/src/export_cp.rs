@@ -23,6 +23,7 @@ use arrow::datatypes::{Int64Type, UInt32Type};
 use serde::Serialize;
 
 use crate::error::StageError;
+use schemas::col;
 use schemas::open_table;
 use schemas::tables::RELATION_INSTANCES;
 
@@ -145,19 +146,19 @@ pub fn run(dataset: &Path, out: &Path) -> Result<(usize, usize), StageError> {
     let mut ents = Interner::default();
     let mut rows: Vec<RowRef> = Vec::new();
     cpdata.bytes(b"[")?;
-    for b in open_table(&dataset.join("sentences.parquet"), RELATION_INSTANCES, 4096)? {
+    for b in open_table(&RELATION_INSTANCES.path_in(dataset), RELATION_INSTANCES, 4096)? {
         let b = b?;
-        let rel = b.column_by_name("relation").expect("relation").as_string::<i32>();
-        let tokens = b.column_by_name("tokens").expect("tokens").as_list::<i32>();
-        let pages = b.column_by_name("page_id").expect("page_id").as_primitive::<Int64Type>();
-        let idx = b.column_by_name("sentence_index").expect("idx").as_primitive::<UInt32Type>();
+        let rel = b.column_by_name(col::RELATION).expect(col::RELATION).as_string::<i32>();
+        let tokens = b.column_by_name(col::TOKENS).expect(col::TOKENS).as_list::<i32>();
+        let pages = b.column_by_name(col::PAGE_ID).expect(col::PAGE_ID).as_primitive::<Int64Type>();
+        let idx = b.column_by_name(col::SENTENCE_INDEX).expect("idx").as_primitive::<UInt32Type>();
         let end = |name: &str| b.column_by_name(name).expect("entity").as_struct().clone();
-        let (head, tail) = (end("head"), end("tail"));
+        let (head, tail) = (end(col::HEAD), end(col::TAIL));
         let field = |s: &StructArray, c: &str| s.column_by_name(c).expect("field").clone();
-        let (hq, hn) = (field(&head, "qid"), field(&head, "name"));
-        let (tq, tn) = (field(&tail, "qid"), field(&tail, "name"));
-        let (hs, he) = (field(&head, "token_start"), field(&head, "token_end"));
-        let (ts, te) = (field(&tail, "token_start"), field(&tail, "token_end"));
+        let (hq, hn) = (field(&head, col::QID), field(&head, col::NAME));
+        let (tq, tn) = (field(&tail, col::QID), field(&tail, col::NAME));
+        let (hs, he) = (field(&head, col::TOKEN_START), field(&head, col::TOKEN_END));
+        let (ts, te) = (field(&tail, col::TOKEN_START), field(&tail, col::TOKEN_END));
         let s = |a: &std::sync::Arc<dyn Array>| a.as_string::<i32>().clone();
         let u = |a: &std::sync::Arc<dyn Array>| a.as_primitive::<UInt32Type>().clone();
         let (hq, hn, tq, tn): (StringArray, StringArray, StringArray, StringArray) =

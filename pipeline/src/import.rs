@@ -1,16 +1,16 @@
 //! `pipeline import`: FewRel JSON or OpenNRE/Wiki80 JSON lines -> the dataset layout
-//! (sentences.parquet, relations.parquet, pairs.parquet, manifest.json), so users can
+//! (relation_instances.parquet, relations.parquet, pairs.parquet, manifest.json), so users can
 //! pre-train on their own distantly supervised data and tests get a CPU-sized corpus.
 //!
 //! Text is the tokens joined by single spaces (char offsets refer to that). FewRel mention
 //! positions are lists of token indices and may be non-contiguous: the first mention's first
 //! to last index is taken. OpenNRE relation names ("place served by transport hub") become
 //! P-ids through the bundled pid2name.json when the name is known, else stay names.
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde_json::Value;
+use formats::{pid2name, supervised};
 
 use crate::dataset::{self, End, Row};
 use crate::error::StageError;
@@ -36,22 +36,10 @@ fn bad(path: &Path, at: &str, msg: &str) -> StageError {
     StageError::Invalid { path: path.to_path_buf(), msg: format!("{at}: {msg}") }
 }
 
-fn opennre_entity(v: &Value, n_tokens: usize) -> Option<(String, String, u32, u32)> {
-    let name = v.get("name")?.as_str()?.to_string();
-    let qid = v.get("id").and_then(Value::as_str).unwrap_or("").to_string();
-    let pos = v.get("pos")?.as_array()?;
-    let (a, b) = (pos.first()?.as_u64()?, pos.get(1)?.as_u64()?);
-    (a < b && b as usize <= n_tokens).then_some((name, qid, a as u32, b as u32))
-}
-
-fn tokens_of(v: &Value, key: &str) -> Option<Vec<String>> {
-    Some(v.get(key)?.as_array()?.iter().filter_map(|t| t.as_str().map(str::to_string)).collect())
-}
-
 fn read(
     path: &Path,
     format: Format,
-    names: &HashMap<String, String>,
+    names: &BTreeMap<String, String>,
 ) -> Result<Vec<Instance>, StageError> {
     let text = std::fs::read_to_string(path).map_err(|e| StageError::io(path, e))?;
     let mut out = Vec::new();
@@ -71,21 +59,35 @@ fn read(
             }
         }
         Format::Opennre => {
-            for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-                let at = format!("line {}", i + 1);
-                let x: Value =
-                    serde_json::from_str(line).map_err(|e| bad(path, &at, &e.to_string()))?;
-                let tokens =
-                    tokens_of(&x, "token").ok_or_else(|| bad(path, &at, "no token list"))?;
-                let n = tokens.len();
-                let head = x.get("h").and_then(|h| opennre_entity(h, n));
-                let tail = x.get("t").and_then(|t| opennre_entity(t, n));
-                let (Some(head), Some(tail)) = (head, tail) else {
-                    return Err(bad(path, &at, "malformed h/t"));
+            // OpenNRE lines are read as `finetune` reads them (`formats::supervised`); a
+            // corpus record also needs its mentions' names.
+            let (found, records) = supervised::parse_unchecked(&text, path)
+                .map_err(|e| StageError::Invalid { path: path.to_path_buf(), msg: e.msg })?;
+            if found != supervised::Format::OpenNre {
+                return Err(bad(path, "line 1", "not an OpenNRE JSON line"));
+            }
+            for (line, r) in records {
+                let at = format!("line {line}");
+                let r = r
+                    .and_then(|r| supervised::check_spans(&r).map(|()| r))
+                    .map_err(|m| bad(path, &at, &m))?;
+                let end = |span: (usize, usize), n: &supervised::Named, which: &str| {
+                    let name = n
+                        .name
+                        .clone()
+                        .ok_or_else(|| bad(path, &at, &format!("{which} has no name")))?;
+                    Ok::<_, StageError>((
+                        name,
+                        n.id.clone().unwrap_or_default(),
+                        span.0 as u32,
+                        span.1 as u32,
+                    ))
                 };
-                let name = x.get("relation").and_then(Value::as_str).unwrap_or("NA");
+                let head = end(r.head, &r.named[0], "h")?;
+                let tail = end(r.tail, &r.named[1], "t")?;
+                let name = if r.label.is_empty() { "NA" } else { r.label.as_str() };
                 let relation = names.get(name).cloned().unwrap_or_else(|| name.to_string());
-                out.push(Instance { relation, tokens, head, tail });
+                out.push(Instance { relation, tokens: r.tokens, head, tail });
             }
         }
     }
@@ -111,12 +113,10 @@ pub fn run(
     opts_min_bag: usize,
 ) -> Result<dataset::Stats, StageError> {
     std::fs::create_dir_all(out).map_err(|e| StageError::io(out, e))?;
-    let bundled: HashMap<String, Vec<String>> =
-        serde_json::from_str(include_str!("../data/pid2name.json")).unwrap_or_default();
-    let by_name: HashMap<String, String> =
-        bundled.iter().filter_map(|(p, v)| Some((v.first()?.clone(), p.clone()))).collect();
+    let bundled = crate::wikidata::relations::bundled();
+    let by_name = pid2name::by_label(&bundled);
     let labels: HashMap<String, Option<String>> =
-        bundled.iter().map(|(p, v)| (p.clone(), v.first().cloned())).collect();
+        bundled.into_iter().map(|(p, n)| (p, Some(n.label).filter(|l| !l.is_empty()))).collect();
     let mut rows = Vec::new();
     let mut stats = dataset::Stats::default();
     for (f, file) in files.iter().enumerate() {

@@ -12,6 +12,7 @@ pub mod progress;
 pub mod records;
 pub mod run;
 pub mod scope;
+pub mod settings;
 pub mod shard;
 pub mod stats;
 pub mod wikidata;

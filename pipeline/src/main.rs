@@ -4,8 +4,9 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use pipeline::wikidata::{self, relations::RelationsArg};
-use pipeline::{dataset, link, wikipedia};
+use pipeline::scope::ItemScope;
+use pipeline::settings::{DatasetSettings, LinkSettings, WikidataSettings, WikipediaSettings};
+use pipeline::{dataset, link, wikidata, wikipedia};
 
 /// mimalloc instead of glibc malloc: the stages allocate many short-lived rows on all cores,
 /// and glibc's arenas spent more than half of `link`'s CPU time (perf, docs/SCALE.md).
@@ -70,21 +71,11 @@ enum Command {
         /// Output directory.
         #[arg(long)]
         out: PathBuf,
-        /// Relation set: `bundled` (FewRel's 744 properties), `all`, or a file (pid2name JSON
-        /// or one property id per line).
-        #[arg(long, default_value = "bundled")]
-        relations: RelationsArg,
         /// Parser threads (default: all cores). Decompression runs on one more thread.
         #[arg(long)]
         threads: Option<usize>,
-        /// Stop with an error after this many malformed lines.
-        #[arg(long, default_value_t = 1000)]
-        max_errors: u64,
-        /// Which lines are parsed: `enwiki` (items with an English Wikipedia article, properties
-        /// and P279 carriers; the rest, ~94% of the full dump, is skipped after a byte search)
-        /// or `all` (needed for `link --kb all`).
-        #[arg(long, default_value = "enwiki")]
-        keep: pipeline::scope::ItemScope,
+        #[command(flatten)]
+        settings: WikidataSettings,
     },
     /// Parse a Wikipedia XML dump into pages, redirects and clean sentences with anchor spans.
     Wikipedia {
@@ -107,38 +98,18 @@ enum Command {
         /// Number of shards.
         #[arg(long, requires = "shard")]
         of: Option<usize>,
-        /// Stop with an error after this many malformed pages.
-        #[arg(long, default_value_t = 1000)]
-        max_errors: u64,
-        /// Sentence contexts: `paragraphs` (body text only) or `paragraphs+lists`.
-        #[arg(long, value_enum, default_value_t)]
-        contexts: pipeline::wikipedia::Contexts,
-        /// Pages whose cleaning takes longer than this many seconds are recorded and skipped.
-        #[arg(long, default_value_t = 10)]
-        page_time_limit: u64,
+        #[command(flatten)]
+        settings: WikipediaSettings,
     },
     /// Link anchors and unanchored mentions of the sentences to Wikidata items.
     Link {
         #[command(flatten)]
         pages: PageArgs,
-        /// Match names ignoring case (default: case-sensitive, exact).
-        #[arg(long)]
-        ignore_case: bool,
-        /// Link name matches anywhere, not only inside detected (NER-style) entity spans or
-        /// capitalised names: more recall on lower-case names, less precision.
-        #[arg(long)]
-        names_anywhere: bool,
+        #[command(flatten)]
+        settings: LinkSettings,
         /// Worker threads (default: all cores).
         #[arg(long)]
         threads: Option<usize>,
-        /// Linking targets: `enwiki` (items with an English Wikipedia article, ~7.1M in the
-        /// full dump; the paper's recipe) or `all` (every item; ~10x the memory).
-        #[arg(long, default_value = "enwiki")]
-        kb: pipeline::scope::ItemScope,
-        /// Refuse, before building, a knowledge base estimated above this size (e.g. 12G;
-        /// default: 75% of RAM).
-        #[arg(long, value_parser = link::parse_size)]
-        memory_budget: Option<u64>,
         /// A directory with `anchor_prior.parquet` (from `pipeline prior` + `prior-merge`): a
         /// shard then reads only its own pages instead of counting every page's anchors.
         #[arg(long)]
@@ -154,8 +125,8 @@ enum Command {
         #[command(flatten)]
         pages: PageArgs,
         /// Linking targets, as for `link --kb`.
-        #[arg(long, default_value = "enwiki")]
-        kb: pipeline::scope::ItemScope,
+        #[arg(long, default_value_t)]
+        kb: ItemScope,
     },
     /// Add up `pipeline prior` outputs into one anchor_prior.parquet.
     PriorMerge {
@@ -182,7 +153,7 @@ enum Command {
         /// Input files.
         #[arg(required = true, num_args = 1..)]
         files: Vec<PathBuf>,
-        /// Output directory (sentences.parquet, relations.parquet, pairs.parquet, ...).
+        /// Output directory (relation_instances.parquet, relations.parquet, pairs.parquet, ...).
         #[arg(long)]
         out: PathBuf,
         /// Keep relations with at least this many sentences.
@@ -221,19 +192,8 @@ enum Command {
         /// Output directory.
         #[arg(long)]
         out: PathBuf,
-        /// Evaluation files whose entity pairs and token sequences must not occur (FewRel
-        /// JSON, Wiki80/OpenNRE JSON lines, TACRED JSON).
-        #[arg(long, num_args = 1..)]
-        exclude: Vec<PathBuf>,
-        /// A file of property ids to drop.
-        #[arg(long)]
-        exclude_relations: Option<PathBuf>,
-        /// Keep relations with at least this many sentences.
-        #[arg(long, default_value_t = pipeline::dataset::DEFAULT_MIN_BAG)]
-        min_bag: usize,
-        /// At most this many sentences per (relation, head, tail) bag.
-        #[arg(long, default_value_t = pipeline::dataset::DEFAULT_MAX_PER_PAIR)]
-        max_per_pair: usize,
+        #[command(flatten)]
+        settings: DatasetSettings,
     },
 }
 
@@ -246,11 +206,9 @@ fn main() -> Result<()> {
         )
         .init();
     match Cli::parse().command {
-        Command::Wikidata { input, out, relations, threads, max_errors, keep } => {
+        Command::Wikidata { input, out, threads, settings } => {
             let mut opts = wikidata::Options::new(&input, &out);
-            opts.keep = keep;
-            opts.relations = relations;
-            opts.max_errors = max_errors;
+            settings.apply(&mut opts, ItemScope::default());
             if let Some(t) = threads {
                 opts.threads = t.max(1);
             }
@@ -258,24 +216,12 @@ fn main() -> Result<()> {
                 .with_context(|| format!("stage wikidata failed on {}", input.display()))?;
             println!("{}", wikidata::summary(&stats, &out));
         }
-        Command::Wikipedia {
-            input,
-            index,
-            out,
-            threads,
-            shard,
-            of,
-            max_errors,
-            contexts,
-            page_time_limit,
-        } => {
+        Command::Wikipedia { input, index, out, threads, shard, of, settings } => {
             let mut opts = wikipedia::Options::new(&input, &out);
             opts.index = index;
             opts.shard =
                 pipeline::shard::Shard::from_flags(shard, of).map_err(anyhow::Error::msg)?;
-            opts.max_errors = max_errors;
-            opts.keep_lists = contexts.keep_lists();
-            opts.page_time_limit = std::time::Duration::from_secs(page_time_limit);
+            settings.apply(&mut opts);
             if let Some(t) = threads {
                 opts.threads = t.max(1);
             }
@@ -283,41 +229,18 @@ fn main() -> Result<()> {
                 .with_context(|| format!("stage wikipedia failed on {}", input.display()))?;
             println!("{}", wikipedia::summary(&stats, &out));
         }
-        Command::Link {
-            pages,
-            ignore_case,
-            names_anywhere,
-            threads,
-            kb,
-            memory_budget,
-            prior,
-            dry_run,
-        } => {
+        Command::Link { pages, settings, threads, prior, dry_run } => {
             let shard = pages.shard(dry_run)?;
             let PageArgs { sentences, wikidata, out, of, .. } = pages;
             if dry_run {
-                let mut flags = String::new();
-                if ignore_case {
-                    flags += " --ignore-case";
-                }
-                if names_anywhere {
-                    flags += " --names-anywhere";
-                }
-                if kb != pipeline::scope::ItemScope::Enwiki {
-                    flags += &format!(" --kb {}", kb.as_str());
-                }
+                let flags = settings.to_flags();
                 print!("{}", link::task_list(&sentences, &wikidata, &out, of.unwrap_or(1), &flags));
                 return Ok(());
             }
             let mut opts = link::Options::new(&sentences, &wikidata, &out);
             opts.prior = prior;
             opts.shard = shard;
-            opts.kb = kb;
-            if let Some(b) = memory_budget {
-                opts.memory_budget = b;
-            }
-            opts.link.case_sensitive = !ignore_case;
-            opts.link.require_detector_span = !names_anywhere;
+            settings.apply(&mut opts);
             if let Some(t) = threads {
                 opts.threads = t.max(1);
             }
@@ -377,16 +300,7 @@ fn main() -> Result<()> {
                 n as f64 / secs
             );
         }
-        Command::Dataset {
-            link,
-            sentences,
-            wikidata,
-            out,
-            exclude,
-            exclude_relations,
-            min_bag,
-            max_per_pair,
-        } => {
+        Command::Dataset { link, sentences, wikidata, out, settings } => {
             let sentences = if sentences.is_empty() {
                 let stats = link[0].join("stats.json");
                 let text = std::fs::read_to_string(&stats).with_context(|| {
@@ -398,10 +312,7 @@ fn main() -> Result<()> {
                 sentences
             };
             let mut opts = dataset::Options::new(&link, &sentences, &wikidata, &out);
-            opts.exclude = exclude;
-            opts.exclude_relations = exclude_relations;
-            opts.min_bag = min_bag;
-            opts.max_per_pair = max_per_pair;
+            settings.apply(&mut opts);
             let stats = dataset::run(&opts).context("stage dataset failed")?;
             println!("{}", dataset::summary(&stats, &out));
         }

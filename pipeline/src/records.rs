@@ -6,6 +6,7 @@ use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{Int64Type, UInt32Type};
 
 use crate::error::StageError;
+use schemas::col;
 use schemas::open_table;
 use schemas::tables::{PAGES, REDIRECTS, SENTENCES};
 
@@ -76,10 +77,14 @@ pub fn sentences(
 ) -> Result<impl Iterator<Item = Result<Vec<SentenceRecord>, StageError>>, StageError> {
     Ok(open_table(path, SENTENCES, BATCH)?.map(|b| {
         let b = b?;
-        let (ids, idx, text) = (i64s(&b, "page_id"), u32s(&b, "sentence_index"), strs(&b, "text"));
-        let (tokens, starts, ends) =
-            (str_lists(&b, "tokens"), u32_lists(&b, "token_starts"), u32_lists(&b, "token_ends"));
-        let anchors = col(&b, "anchors").as_list::<i32>();
+        let (ids, idx, text) =
+            (i64s(&b, col::PAGE_ID), u32s(&b, col::SENTENCE_INDEX), strs(&b, col::TEXT));
+        let (tokens, starts, ends) = (
+            str_lists(&b, col::TOKENS),
+            u32_lists(&b, col::TOKEN_STARTS),
+            u32_lists(&b, col::TOKEN_ENDS),
+        );
+        let anchors = col(&b, col::ANCHORS).as_list::<i32>();
         let mut out = Vec::with_capacity(b.num_rows());
         for (i, (((((page_id, sentence_index), text), tokens), token_starts), token_ends)) in
             ids.into_iter().zip(idx).zip(text).zip(tokens).zip(starts).zip(ends).enumerate()
@@ -117,7 +122,7 @@ pub fn redirects(path: &Path) -> Result<Vec<(String, String)>, StageError> {
     let mut out = Vec::new();
     for b in open_table(path, REDIRECTS, BATCH)? {
         let b = b?;
-        out.extend(strs(&b, "title").into_iter().zip(strs(&b, "target")));
+        out.extend(strs(&b, col::TITLE).into_iter().zip(strs(&b, col::TARGET)));
     }
     Ok(out)
 }
@@ -127,7 +132,8 @@ pub fn pages(path: &Path) -> Result<Vec<(i64, String, i64)>, StageError> {
     let mut out = Vec::new();
     for b in open_table(path, PAGES, BATCH)? {
         let b = b?;
-        let (ids, titles, revs) = (i64s(&b, "page_id"), strs(&b, "title"), i64s(&b, "revision_id"));
+        let (ids, titles, revs) =
+            (i64s(&b, col::PAGE_ID), strs(&b, col::TITLE), i64s(&b, col::REVISION_ID));
         out.extend(ids.into_iter().zip(titles).zip(revs).map(|((i, t), r)| (i, t, r)));
     }
     Ok(out)
@@ -153,7 +159,7 @@ pub fn property_labels(path: &Path) -> Result<Vec<(String, Option<String>)>, Sta
     let mut out = Vec::new();
     for b in open_table(path, schemas::tables::PROPERTIES, BATCH)? {
         let b = b?;
-        out.extend(strs(&b, "pid").into_iter().zip(opt_strs(&b, "label")));
+        out.extend(strs(&b, col::PID).into_iter().zip(opt_strs(&b, col::LABEL)));
     }
     Ok(out)
 }

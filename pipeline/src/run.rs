@@ -16,113 +16,86 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::error::StageError;
+use crate::settings::{DatasetSettings, LinkSettings, WikidataSettings, WikipediaSettings};
+use crate::wikidata::relations::RelationsArg;
 use crate::{dataset, link, wikidata, wikipedia};
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A run: where the outputs go, the dumps, and each stage's settings (the same types the
+/// stages' flags parse into, `crate::settings`).
+#[derive(Debug, Clone)]
 pub struct Config {
     /// Root of the stage outputs: `<out>/wikidata`, `<out>/wikipedia`, `<out>/link`, `<out>/dataset`.
     pub out: PathBuf,
-    #[serde(default)]
     pub threads: Option<usize>,
-    pub wikidata: WikidataConfig,
-    pub wikipedia: WikipediaConfig,
-    #[serde(default)]
-    pub link: LinkConfig,
-    #[serde(default)]
-    pub dataset: DatasetConfig,
+    /// `[wikidata] input`: the Wikidata JSON dump.
+    pub wikidata_input: PathBuf,
+    pub wikidata: WikidataSettings,
+    /// `[wikipedia] input` and `index`: the Wikipedia dump and its multistream index.
+    pub wikipedia_input: PathBuf,
+    pub wikipedia_index: Option<PathBuf>,
+    pub wikipedia: WikipediaSettings,
+    pub link: LinkSettings,
+    pub dataset: DatasetSettings,
 }
 
-#[derive(Debug, Deserialize)]
+/// The file as written: each stage's section is a table whose input paths are taken out before
+/// the rest is read as that stage's settings (which refuse unknown keys).
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct WikidataConfig {
-    pub input: PathBuf,
-    #[serde(default = "bundled")]
-    pub relations: String,
-    /// `enwiki` or `all` (see `pipeline wikidata --keep`); default: `all` when `[link] kb` is
-    /// `all`, else `enwiki`.
+struct File {
+    out: PathBuf,
     #[serde(default)]
-    pub keep: Option<String>,
-}
-
-fn bundled() -> String {
-    "bundled".into()
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WikipediaConfig {
-    pub input: PathBuf,
+    threads: Option<usize>,
+    wikidata: toml::Table,
+    wikipedia: toml::Table,
     #[serde(default)]
-    pub index: Option<PathBuf>,
+    link: toml::Table,
     #[serde(default)]
-    pub contexts: crate::wikipedia::Contexts,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LinkConfig {
-    #[serde(default)]
-    pub ignore_case: bool,
-    #[serde(default)]
-    pub names_anywhere: bool,
-    /// `enwiki` (default) or `all`: see `pipeline link --kb`.
-    #[serde(default)]
-    pub kb: Option<String>,
-    /// e.g. "12G" (default: 75% of RAM): see `pipeline link --memory-budget`.
-    #[serde(default)]
-    pub memory_budget: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DatasetConfig {
-    #[serde(default)]
-    pub exclude: Vec<PathBuf>,
-    #[serde(default)]
-    pub exclude_relations: Option<PathBuf>,
-    #[serde(default = "two")]
-    pub min_bag: usize,
-    #[serde(default = "eight")]
-    pub max_per_pair: usize,
-}
-
-impl Default for DatasetConfig {
-    fn default() -> Self {
-        DatasetConfig {
-            exclude: Vec::new(),
-            exclude_relations: None,
-            min_bag: two(),
-            max_per_pair: eight(),
-        }
-    }
-}
-
-fn two() -> usize {
-    crate::dataset::DEFAULT_MIN_BAG
-}
-fn eight() -> usize {
-    crate::dataset::DEFAULT_MAX_PER_PAIR
+    dataset: toml::Table,
 }
 
 /// Reads a config; relative paths in it are relative to the config file's folder.
 pub fn load(path: &Path) -> Result<Config, StageError> {
+    let invalid = |msg: String| StageError::Invalid { path: path.to_path_buf(), msg };
     let text = std::fs::read_to_string(path).map_err(|e| StageError::io(path, e))?;
-    let mut c: Config = toml::from_str(&text)
-        .map_err(|e| StageError::Invalid { path: path.to_path_buf(), msg: e.to_string() })?;
+    let mut f: File = toml::from_str(&text).map_err(|e| invalid(e.to_string()))?;
     let base = path.parent().unwrap_or(Path::new("."));
-    let fix = |p: &mut PathBuf| {
-        if p.is_relative() {
-            *p = base.join(&*p);
-        }
+    let fix = |p: PathBuf| if p.is_relative() { base.join(p) } else { p };
+    let take_path = |section: &mut toml::Table, name: &str, key: &str| match section.remove(key) {
+        None => Ok(None),
+        Some(toml::Value::String(p)) => Ok(Some(fix(PathBuf::from(p)))),
+        Some(v) => Err(invalid(format!("[{name}] {key}: expected a path string, found {v}"))),
     };
-    fix(&mut c.out);
-    fix(&mut c.wikidata.input);
-    fix(&mut c.wikipedia.input);
-    c.wikipedia.index.iter_mut().for_each(fix);
-    c.dataset.exclude.iter_mut().for_each(fix);
-    c.dataset.exclude_relations.iter_mut().for_each(fix);
-    Ok(c)
+    let wikidata_input = take_path(&mut f.wikidata, "wikidata", "input")?
+        .ok_or_else(|| invalid("[wikidata] needs input = \"...\"".into()))?;
+    let wikipedia_input = take_path(&mut f.wikipedia, "wikipedia", "input")?
+        .ok_or_else(|| invalid("[wikipedia] needs input = \"...\"".into()))?;
+    let wikipedia_index = take_path(&mut f.wikipedia, "wikipedia", "index")?;
+    fn settings<T: serde::de::DeserializeOwned>(
+        t: toml::Table,
+        name: &str,
+        invalid: &dyn Fn(String) -> StageError,
+    ) -> Result<T, StageError> {
+        T::deserialize(toml::Value::Table(t)).map_err(|e| invalid(format!("[{name}] {e}")))
+    }
+    let mut dataset: DatasetSettings = settings(f.dataset, "dataset", &invalid)?;
+    dataset.exclude = dataset.exclude.into_iter().map(fix).collect();
+    dataset.exclude_relations = dataset.exclude_relations.map(fix);
+    let mut wikidata: WikidataSettings = settings(f.wikidata, "wikidata", &invalid)?;
+    if let RelationsArg::File(p) = &wikidata.relations {
+        wikidata.relations = RelationsArg::File(fix(p.clone()));
+    }
+    Ok(Config {
+        out: fix(f.out),
+        threads: f.threads,
+        wikidata_input,
+        wikidata,
+        wikipedia_input,
+        wikipedia_index,
+        wikipedia: settings(f.wikipedia, "wikipedia", &invalid)?,
+        link: settings(f.link, "link", &invalid)?,
+        dataset,
+    })
 }
 
 fn file_facts(p: &Path) -> Result<Value, StageError> {
@@ -244,66 +217,52 @@ pub fn run_as(
     };
     let threads = c.threads.unwrap_or_else(rayon::current_num_threads).max(1);
 
-    let keep: crate::scope::ItemScope = match (&c.wikidata.keep, c.link.kb.as_deref()) {
-        (Some(k), _) => {
-            k.parse().map_err(|msg| StageError::Invalid { path: "wikidata.keep".into(), msg })?
-        }
-        (None, Some("all")) => crate::scope::ItemScope::All,
-        (None, _) => crate::scope::ItemScope::Enwiki,
-    };
-    let wd_fp = json!({"stage": "wikidata", "input": file_facts(&c.wikidata.input)?,
-                       "relations": c.wikidata.relations, "keep": keep.as_str()});
+    // A stage's fingerprint holds its settings whole (`Serialize`), so no setting can be left
+    // out of the up-to-date check, and the identities of the files it reads.
+    let keep = c.wikidata.keep_for(c.link.kb);
+    let mut relations_file = Value::Null;
+    if let RelationsArg::File(p) = &c.wikidata.relations {
+        relations_file = file_facts(p)?;
+    }
+    let wd_fp = json!({"stage": "wikidata", "input": file_facts(&c.wikidata_input)?,
+                       "settings": c.wikidata, "keep": keep, "relations_file": relations_file});
     let wd_fp = stage("wikidata", wd_fp, &mut |out| {
-        let mut o = wikidata::Options::new(&c.wikidata.input, out);
-        o.relations = c.wikidata.relations.parse().expect("infallible");
-        o.keep = keep;
+        let mut o = wikidata::Options::new(&c.wikidata_input, out);
+        c.wikidata.apply(&mut o, c.link.kb);
         o.threads = threads;
         Ok(wikidata::summary(&wikidata::run(&o)?, &dirs("wikidata")))
     })?;
 
-    let mut inputs = vec![file_facts(&c.wikipedia.input)?];
-    if let Some(i) = &c.wikipedia.index {
+    let mut inputs = vec![file_facts(&c.wikipedia_input)?];
+    if let Some(i) = &c.wikipedia_index {
         inputs.push(file_facts(i)?);
     }
-    let wp_fp = json!({"stage": "wikipedia", "inputs": inputs, "contexts": c.wikipedia.contexts});
+    let wp_fp = json!({"stage": "wikipedia", "inputs": inputs, "settings": c.wikipedia});
     let wp_fp = stage("wikipedia", wp_fp, &mut |out| {
-        let mut o = wikipedia::Options::new(&c.wikipedia.input, out);
-        o.index = c.wikipedia.index.clone();
-        o.keep_lists = c.wikipedia.contexts.keep_lists();
+        let mut o = wikipedia::Options::new(&c.wikipedia_input, out);
+        o.index = c.wikipedia_index.clone();
+        c.wikipedia.apply(&mut o);
         o.threads = threads;
         Ok(wikipedia::summary(&wikipedia::run(&o)?, &dirs("wikipedia")))
     })?;
 
-    let ln_fp = json!({"stage": "link", "after": [wd_fp, wp_fp], "ignore_case": c.link.ignore_case,
-                       "names_anywhere": c.link.names_anywhere,
-                       "kb": c.link.kb.as_deref().unwrap_or("enwiki")});
+    let ln_fp = json!({"stage": "link", "after": [wd_fp, wp_fp], "settings": c.link});
     let ln_fp = stage("link", ln_fp, &mut |out| {
         let mut o = link::Options::new(&[dirs("wikipedia")], &dirs("wikidata"), out);
-        o.link.case_sensitive = !c.link.ignore_case;
-        o.link.require_detector_span = !c.link.names_anywhere;
-        if let Some(k) = &c.link.kb {
-            o.kb = k.parse().map_err(|msg| StageError::Invalid { path: "link.kb".into(), msg })?;
-        }
-        if let Some(b) = &c.link.memory_budget {
-            o.memory_budget = link::parse_size(b)
-                .map_err(|msg| StageError::Invalid { path: "link.memory_budget".into(), msg })?;
-        }
+        c.link.apply(&mut o);
         o.threads = threads;
         Ok(link::summary(&link::run(&o)?, &dirs("link")))
     })?;
 
     let excluded: Vec<Value> =
         c.dataset.exclude.iter().map(|p| file_facts(p)).collect::<Result<_, _>>()?;
-    let ds_fp = json!({"stage": "dataset", "after": ln_fp, "exclude": excluded,
-                       "exclude_relations": c.dataset.exclude_relations.as_ref().map(|p| file_facts(p)).transpose()?,
-                       "min_bag": c.dataset.min_bag, "max_per_pair": c.dataset.max_per_pair});
+    let ds_fp = json!({"stage": "dataset", "after": ln_fp, "settings": c.dataset,
+                       "exclude": excluded,
+                       "exclude_relations": c.dataset.exclude_relations.as_ref().map(|p| file_facts(p)).transpose()?});
     stage("dataset", ds_fp, &mut |out| {
         let mut o =
             dataset::Options::new(&[dirs("link")], &[dirs("wikipedia")], &dirs("wikidata"), out);
-        o.exclude = c.dataset.exclude.clone();
-        o.exclude_relations = c.dataset.exclude_relations.clone();
-        o.min_bag = c.dataset.min_bag;
-        o.max_per_pair = c.dataset.max_per_pair;
+        c.dataset.apply(&mut o);
         Ok(dataset::summary(&dataset::run(&o)?, &dirs("dataset")))
     })?;
     Ok(report)

@@ -3,7 +3,8 @@
 //! all` needs a `wikidata --keep all` output, so both speak of the same thing.
 
 /// Which Wikidata items a run covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub enum ItemScope {
     /// Items with an English Wikipedia article (an enwiki sitelink; ~7.1M of 113.5M in the
     /// full dump). The paper's recipe links mentions to Wikipedia entities, and an anchor can
@@ -32,5 +33,24 @@ impl ItemScope {
             ItemScope::Enwiki => "enwiki",
             ItemScope::All => "all",
         }
+    }
+}
+
+impl TryFrom<String> for ItemScope {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl From<ItemScope> for String {
+    fn from(s: ItemScope) -> String {
+        s.as_str().to_string()
+    }
+}
+
+impl std::fmt::Display for ItemScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }

@@ -25,8 +25,8 @@ else:
     for rel, xs in json.load(open(src)).items():
         want[rel] = len(xs)
 con = duckdb.connect()
-got = dict(con.execute(f"SELECT relation, count(*) FROM '{d}/sentences.parquet' GROUP BY relation").fetchall())
-rows = con.execute(f"SELECT tokens, head.name, head.token_start, head.token_end, text, head.char_start, head.char_end FROM '{d}/sentences.parquet'").fetchall()
+got = dict(con.execute(f"SELECT relation, count(*) FROM '{d}/relation_instances.parquet' GROUP BY relation").fetchall())
+rows = con.execute(f"SELECT tokens, head.name, head.token_start, head.token_end, text, head.char_start, head.char_end FROM '{d}/relation_instances.parquet'").fetchall()
 spans_ok = all(" ".join(t[a:b]) == text[c:e] and b > a for t, n, a, b, text, c, e in rows)
 print(json.dumps({"same_counts": got == want, "n": len(rows), "spans_ok": spans_ok}))
 "#,
@@ -85,10 +85,10 @@ fn non_wikidata_ids_keep_each_pair_in_one_bag() {
 import duckdb, json, sys
 d = sys.argv[1]
 con = duckdb.connect()
-want = sorted(con.execute(f"SELECT head.qid, tail.qid, count(*) FROM '{d}/sentences.parquet' GROUP BY ALL").fetchall())
+want = sorted(con.execute(f"SELECT head.qid, tail.qid, count(*) FROM '{d}/relation_instances.parquet' GROUP BY ALL").fetchall())
 got = sorted(con.execute(f"SELECT head, tail, row_end - row_start FROM '{d}/pairs.parquet'").fetchall())
 # Each bag's rows are exactly its pair's rows.
-ok = all(con.execute(f"SELECT bool_and(head.qid = '{h}' AND tail.qid = '{t}') AND count(*) = {e - s} FROM '{d}/sentences.parquet' WHERE row_id >= {s} AND row_id < {e}").fetchone()[0]
+ok = all(con.execute(f"SELECT bool_and(head.qid = '{h}' AND tail.qid = '{t}') AND count(*) = {e - s} FROM '{d}/relation_instances.parquet' WHERE row_id >= {s} AND row_id < {e}").fetchone()[0]
          for h, t, s, e in con.execute(f"SELECT head, tail, row_start, row_end FROM '{d}/pairs.parquet'").fetchall())
 print(json.dumps({"want": [list(x) for x in want], "got": [list(x) for x in got], "ranges_ok": ok}))
 "#,
@@ -130,7 +130,7 @@ fn chemprot_corpus_groups_pairs_by_name() {
 import duckdb, json, sys
 d = sys.argv[1]
 con = duckdb.connect()
-rows = con.execute(f"SELECT head.name, tail.name, tokens, head.token_start, head.token_end, tail.token_start, tail.token_end FROM '{d}/sentences.parquet'").fetchall()
+rows = con.execute(f"SELECT head.name, tail.name, tokens, head.token_start, head.token_end, tail.token_start, tail.token_end FROM '{d}/relation_instances.parquet'").fetchall()
 spans = all(" ".join(t[a:b]) == h and " ".join(t[c:e]) == tl for h, tl, t, a, b, c, e in rows)
 names = sorted([h, t] for h, t, *_ in rows)
 bags = sorted([h, t, e - s] for h, t, s, e in con.execute(f"SELECT head, tail, row_start, row_end FROM '{d}/pairs.parquet'").fetchall() if e - s > 1)

@@ -29,7 +29,7 @@ fn second_run_skips_and_changes_rerun_downstream() {
     let all_ran =
         vec![("wikidata", "ran"), ("wikipedia", "ran"), ("link", "ran"), ("dataset", "ran")];
     assert_eq!(run(&c), all_ran);
-    assert!(dir.path().join("out/dataset/sentences.parquet").exists());
+    assert!(dir.path().join("out/dataset/relation_instances.parquet").exists());
     let skipped: Vec<_> = all_ran.iter().map(|(s, _)| (*s, "up to date")).collect();
     assert_eq!(run(&c), skipped);
     // A dataset setting changes: only the dataset stage runs again.

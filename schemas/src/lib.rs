@@ -5,6 +5,7 @@
 //! metadata, the table name, the schema version of that table and a provenance record, and
 //! every reader refuses a file whose version it does not know, naming the file and both
 //! versions, instead of misreading it.
+pub mod col;
 pub mod error;
 pub mod ids;
 pub mod provenance;

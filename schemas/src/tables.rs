@@ -15,10 +15,12 @@
 //! versions from its `oldest_readable` to its `version`, and refuse others. Column docs are
 //! documentation: editing one changes no version and no reader's check.
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef};
 
+use crate::col;
 use crate::FIELD_DOC;
 
 /// A table of the contract: its name (also the default file stem), version and schema.
@@ -55,9 +57,21 @@ impl Table {
         Table { version, ..self }
     }
 
-    /// `<name>.parquet`, the file name stages use for this table.
+    /// `<name>.parquet`, the one file name every stage writes this table under.
     pub fn file_name(&self) -> String {
         format!("{}.parquet", self.name)
+    }
+
+    /// This table's file in a stage directory: `<name>.parquet`, or, in a directory written
+    /// before every table had its own file name, the name it had then (a dataset's
+    /// `relation_instances` were `sentences.parquet`, the name of the `wikipedia` stage's
+    /// table too). The reader still checks the table name recorded in the file.
+    pub fn path_in(&self, dir: &Path) -> PathBuf {
+        let path = dir.join(self.file_name());
+        match LEGACY_FILE_NAMES.iter().find(|(t, _)| *t == self.name) {
+            Some((_, old)) if !path.exists() && dir.join(old).exists() => dir.join(old),
+            _ => path,
+        }
     }
 }
 
@@ -81,10 +95,10 @@ fn strukt(fields: Vec<Field>) -> DataType {
 /// Token and char spans of one mention, shared by several tables.
 fn span_fields() -> Vec<Field> {
     vec![
-        f("char_start", DataType::UInt32, false, "first code point of the mention in the text"),
-        f("char_end", DataType::UInt32, false, "one past the last code point (end-exclusive)"),
-        f("token_start", DataType::UInt32, false, "first token of the mention"),
-        f("token_end", DataType::UInt32, false, "one past the last token (end-exclusive)"),
+        f(col::CHAR_START, DataType::UInt32, false, "first code point of the mention in the text"),
+        f(col::CHAR_END, DataType::UInt32, false, "one past the last code point (end-exclusive)"),
+        f(col::TOKEN_START, DataType::UInt32, false, "first token of the mention"),
+        f(col::TOKEN_END, DataType::UInt32, false, "one past the last token (end-exclusive)"),
     ]
 }
 
@@ -94,46 +108,43 @@ fn with_spans(mut head: Vec<Field>) -> Vec<Field> {
 }
 
 /// Wikidata items and properties with their English names and coarse type.
-pub const ENTITIES: Table = Table {
-    name: "entities",
-    version: 1,
-    oldest_readable: 1,
-    doc: "one row per Wikidata item or property of the dump (lexemes are skipped)",
-    build: || {
-        vec![
-            f("qid", utf8(), false, "Wikidata id (Q... for items, P... for properties)"),
-            f("kind", utf8(), false, "`item` or `property`"),
-            f("label", utf8(), true, "English label; null when the entity has none"),
-            f("description", utf8(), true, "English description; null when none"),
-            f("aliases", list(utf8()), false, "English aliases, in dump order"),
-            f(
-                "enwiki_title",
+pub const ENTITIES: Table =
+    Table {
+        name: "entities",
+        version: 1,
+        oldest_readable: 1,
+        doc: "one row per Wikidata item or property of the dump (lexemes are skipped)",
+        build: || {
+            vec![
+            f(col::QID, utf8(), false, "Wikidata id (Q... for items, P... for properties)"),
+            f(col::KIND, utf8(), false, "`item` or `property`"),
+            f(col::LABEL, utf8(), true, "English label; null when the entity has none"),
+            f(col::DESCRIPTION, utf8(), true, "English description; null when none"),
+            f(col::ALIASES, list(utf8()), false, "English aliases, in dump order"),
+            f(col::ENWIKI_TITLE,
                 utf8(),
                 true,
                 "title of the English Wikipedia sitelink; null when none",
             ),
-            f(
-                "instance_of",
+            f(col::INSTANCE_OF,
                 list(utf8()),
                 false,
                 "P31 (instance of) item ids, normal/preferred rank",
             ),
-            f(
-                "subclass_of",
+            f(col::SUBCLASS_OF,
                 list(utf8()),
                 false,
                 "P279 (subclass of) item ids, normal/preferred rank",
             ),
-            f(
-                "coarse_type",
+            f(col::COARSE_TYPE,
                 utf8(),
                 false,
                 "spaCy-style type (PERSON, ORG, GPE, ...) derived from instance_of through the \
                  versioned root-class table, or UNK",
             ),
         ]
-    },
-};
+        },
+    };
 
 /// Item-valued Wikidata statements between two items.
 pub const CLAIMS: Table = Table {
@@ -143,10 +154,15 @@ pub const CLAIMS: Table = Table {
     doc: "one row per item-valued main-snak statement (snaktype value, rank not deprecated)",
     build: || {
         vec![
-            f("head", utf8(), false, "subject item id"),
-            f("property", utf8(), false, "property id, e.g. P131"),
-            f("tail", utf8(), false, "object item id"),
-            f("rank", utf8(), false, "`preferred` or `normal` (deprecated statements are dropped)"),
+            f(col::HEAD, utf8(), false, "subject item id"),
+            f(col::PROPERTY, utf8(), false, "property id, e.g. P131"),
+            f(col::TAIL, utf8(), false, "object item id"),
+            f(
+                col::RANK,
+                utf8(),
+                false,
+                "`preferred` or `normal` (deprecated statements are dropped)",
+            ),
         ]
     },
 };
@@ -159,11 +175,11 @@ pub const PROPERTIES: Table = Table {
     doc: "one row per property of the relation set",
     build: || {
         vec![
-            f("pid", utf8(), false, "property id, e.g. P131"),
-            f("label", utf8(), true, "English label"),
-            f("description", utf8(), true, "English description"),
+            f(col::PID, utf8(), false, "property id, e.g. P131"),
+            f(col::LABEL, utf8(), true, "English label"),
+            f(col::DESCRIPTION, utf8(), true, "English description"),
             f(
-                "source",
+                col::SOURCE,
                 utf8(),
                 false,
                 "`dump` when read from the dump, `bundled` from pid2name.json",
@@ -180,12 +196,12 @@ pub const PAGES: Table = Table {
     doc: "one row per article (namespace 0, not a redirect)",
     build: || {
         vec![
-            f("page_id", DataType::Int64, false, "MediaWiki page id"),
-            f("title", utf8(), false, "page title as in the dump (spaces, not underscores)"),
-            f("namespace", DataType::Int32, false, "MediaWiki namespace (always 0 here)"),
-            f("revision_id", DataType::Int64, false, "id of the dumped revision"),
-            f("timestamp", utf8(), false, "revision timestamp, ISO 8601 UTC as in the dump"),
-            f("num_sentences", DataType::UInt32, false, "sentences kept from this page"),
+            f(col::PAGE_ID, DataType::Int64, false, "MediaWiki page id"),
+            f(col::TITLE, utf8(), false, "page title as in the dump (spaces, not underscores)"),
+            f(col::NAMESPACE, DataType::Int32, false, "MediaWiki namespace (always 0 here)"),
+            f(col::REVISION_ID, DataType::Int64, false, "id of the dumped revision"),
+            f(col::TIMESTAMP, utf8(), false, "revision timestamp, ISO 8601 UTC as in the dump"),
+            f(col::NUM_SENTENCES, DataType::UInt32, false, "sentences kept from this page"),
         ]
     },
 };
@@ -198,9 +214,9 @@ pub const REDIRECTS: Table = Table {
     doc: "one row per redirect page of namespace 0",
     build: || {
         vec![
-            f("page_id", DataType::Int64, false, "page id of the redirect page"),
-            f("title", utf8(), false, "title of the redirect page (normalised)"),
-            f("target", utf8(), false, "normalised target title (fragment dropped)"),
+            f(col::PAGE_ID, DataType::Int64, false, "page id of the redirect page"),
+            f(col::TITLE, utf8(), false, "title of the redirect page (normalised)"),
+            f(col::TARGET, utf8(), false, "normalised target title (fragment dropped)"),
         ]
     },
 };
@@ -213,32 +229,42 @@ pub const SENTENCES: Table = Table {
     doc: "one row per sentence of a page's kept contexts, in page order",
     build: || {
         vec![
-            f("page_id", DataType::Int64, false, "page the sentence comes from"),
+            f(col::PAGE_ID, DataType::Int64, false, "page the sentence comes from"),
             f(
-                "sentence_index",
+                col::SENTENCE_INDEX,
                 DataType::UInt32,
                 false,
                 "0-based position of the sentence in its page",
             ),
             f(
-                "context",
+                col::CONTEXT,
                 utf8(),
                 false,
                 "`paragraph` or `list` (which wikitext context it came from)",
             ),
-            f("text", utf8(), false, "plain text of the sentence, markup removed"),
-            f("tokens", list(utf8()), false, "words with punctuation split off (CP/Wiki80 style)"),
+            f(col::TEXT, utf8(), false, "plain text of the sentence, markup removed"),
             f(
-                "token_starts",
+                col::TOKENS,
+                list(utf8()),
+                false,
+                "words with punctuation split off (CP/Wiki80 style)",
+            ),
+            f(
+                col::TOKEN_STARTS,
                 list(DataType::UInt32),
                 false,
                 "code-point offset of each token's start",
             ),
-            f("token_ends", list(DataType::UInt32), false, "code-point offset one past each token"),
             f(
-                "anchors",
+                col::TOKEN_ENDS,
+                list(DataType::UInt32),
+                false,
+                "code-point offset one past each token",
+            ),
+            f(
+                col::ANCHORS,
                 list(strukt(with_spans(vec![f(
-                    "target",
+                    col::TARGET,
                     utf8(),
                     false,
                     "normalised link target title (redirects not yet resolved)",
@@ -261,13 +287,18 @@ pub const MENTIONS: Table = Table {
           error naming the file)",
     build: || {
         with_spans(vec![
-            f("page_id", DataType::Int64, false, "page of the sentence"),
-            f("sentence_index", DataType::UInt32, false, "sentence within the page"),
-            f("qid", utf8(), false, "linked Wikidata item"),
-            f("surface", utf8(), false, "the mention's text"),
-            f("source", utf8(), false, "`anchor` (wiki link) or `name-match` (detector + names)"),
+            f(col::PAGE_ID, DataType::Int64, false, "page of the sentence"),
+            f(col::SENTENCE_INDEX, DataType::UInt32, false, "sentence within the page"),
+            f(col::QID, utf8(), false, "linked Wikidata item"),
+            f(col::SURFACE, utf8(), false, "the mention's text"),
             f(
-                "entity_type",
+                col::SOURCE,
+                utf8(),
+                false,
+                "`anchor` (wiki link) or `name-match` (detector + names)",
+            ),
+            f(
+                col::ENTITY_TYPE,
                 utf8(),
                 false,
                 "coarse type from the entity table, else the detector's",
@@ -280,9 +311,9 @@ fn entity_struct(doc: &str, name: &str) -> Field {
     f(
         name,
         strukt(with_spans(vec![
-            f("qid", utf8(), false, "Wikidata item id"),
-            f("name", utf8(), false, "the mention's surface text"),
-            f("type", utf8(), false, "coarse entity type"),
+            f(col::QID, utf8(), false, "Wikidata item id"),
+            f(col::NAME, utf8(), false, "the mention's surface text"),
+            f(col::TYPE, utf8(), false, "coarse entity type"),
         ])),
         false,
         doc,
@@ -294,27 +325,27 @@ pub const RELATION_INSTANCES: Table = Table {
     name: "relation_instances",
     version: 1,
     oldest_readable: 1,
-    doc: "one row per (sentence, head mention, tail mention, relation); the dataset's \
-          sentences.parquet, sorted by relation, entity pair, sentence id",
+    doc: "one row per (sentence, head mention, tail mention, relation), sorted by relation, \
+          entity pair, sentence id",
     build: || {
         vec![
-            f("row_id", DataType::Int64, false, "0-based row number in the sorted file"),
+            f(col::ROW_ID, DataType::Int64, false, "0-based row number in the sorted file"),
             f(
-                "relation",
+                col::RELATION,
                 utf8(),
                 false,
                 "Wikidata property id of the claim (head, relation, tail)",
             ),
-            f("text", utf8(), false, "sentence text"),
-            f("tokens", list(utf8()), false, "sentence tokens"),
-            entity_struct("head entity and its span", "head"),
-            entity_struct("tail entity and its span", "tail"),
+            f(col::TEXT, utf8(), false, "sentence text"),
+            f(col::TOKENS, list(utf8()), false, "sentence tokens"),
+            entity_struct("head entity and its span", col::HEAD),
+            entity_struct("tail entity and its span", col::TAIL),
             f(
-                "mentions",
+                col::MENTIONS,
                 list(strukt(with_spans(vec![
-                    f("qid", utf8(), false, "linked item"),
+                    f(col::QID, utf8(), false, "linked item"),
                     f(
-                        "source",
+                        col::SOURCE,
                         utf8(),
                         false,
                         "`anchor`, `name-match`, or `import` (a record of `pipeline import`)",
@@ -323,10 +354,10 @@ pub const RELATION_INSTANCES: Table = Table {
                 false,
                 "every linked mention of the sentence",
             ),
-            f("page_id", DataType::Int64, false, "provenance: page id"),
-            f("revision_id", DataType::Int64, false, "provenance: revision id"),
-            f("sentence_index", DataType::UInt32, false, "provenance: sentence within the page"),
-            f("dump", utf8(), false, "provenance: name of the Wikipedia dump file"),
+            f(col::PAGE_ID, DataType::Int64, false, "provenance: page id"),
+            f(col::REVISION_ID, DataType::Int64, false, "provenance: revision id"),
+            f(col::SENTENCE_INDEX, DataType::UInt32, false, "provenance: sentence within the page"),
+            f(col::DUMP, utf8(), false, "provenance: name of the Wikipedia dump file"),
         ]
     },
 };
@@ -336,15 +367,17 @@ pub const RELATIONS: Table = Table {
     name: "relations",
     version: 1,
     oldest_readable: 1,
-    doc: "one row per relation: its contiguous row range in sentences.parquet",
+    doc: "one row per relation: its contiguous row range in relation_instances.parquet; rows \
+          in row order (each row_start is the previous row_end, the first 0), which the \
+          trainer checks",
     build: || {
         vec![
-            f("relation", utf8(), false, "property id"),
-            f("label", utf8(), true, "English label of the property"),
-            f("num_sentences", DataType::Int64, false, "rows of this relation"),
-            f("num_pairs", DataType::Int64, false, "distinct (head, tail) pairs"),
-            f("row_start", DataType::Int64, false, "first row_id of the relation"),
-            f("row_end", DataType::Int64, false, "one past its last row_id (end-exclusive)"),
+            f(col::RELATION, utf8(), false, "property id"),
+            f(col::LABEL, utf8(), true, "English label of the property"),
+            f(col::NUM_SENTENCES, DataType::Int64, false, "rows of this relation"),
+            f(col::NUM_PAIRS, DataType::Int64, false, "distinct (head, tail) pairs"),
+            f(col::ROW_START, DataType::Int64, false, "first row_id of the relation"),
+            f(col::ROW_END, DataType::Int64, false, "one past its last row_id (end-exclusive)"),
         ]
     },
 };
@@ -354,17 +387,19 @@ pub const PAIRS: Table = Table {
     name: "pairs",
     version: 1,
     oldest_readable: 1,
-    doc: "one row per (relation, head, tail) bag with its row range and hard negatives",
+    doc: "one row per (relation, head, tail) bag with its row range and hard negatives; rows \
+          in pair_id order (pair_id = position), and in row order (each row_start is the \
+          previous row_end, the first 0), which the trainer checks",
     build: || {
         vec![
-            f("pair_id", DataType::Int64, false, "0-based id of this bag"),
-            f("relation", utf8(), false, "property id"),
-            f("head", utf8(), false, "head item id"),
-            f("tail", utf8(), false, "tail item id"),
-            f("row_start", DataType::Int64, false, "first row_id of the bag"),
-            f("row_end", DataType::Int64, false, "one past its last row_id (end-exclusive)"),
+            f(col::PAIR_ID, DataType::Int64, false, "0-based id of this bag"),
+            f(col::RELATION, utf8(), false, "property id"),
+            f(col::HEAD, utf8(), false, "head item id"),
+            f(col::TAIL, utf8(), false, "tail item id"),
+            f(col::ROW_START, DataType::Int64, false, "first row_id of the bag"),
+            f(col::ROW_END, DataType::Int64, false, "one past its last row_id (end-exclusive)"),
             f(
-                "negatives",
+                col::NEGATIVES,
                 list(DataType::Int64),
                 false,
                 "pair_ids of bags sharing the head or the tail but not both (MTB hard negatives)",
@@ -382,12 +417,15 @@ pub const ANCHOR_PRIOR: Table = Table {
           surface then qid (byte order); shards' tables add up row by row (`pipeline prior-merge`)",
     build: || {
         vec![
-            f("surface", utf8(), false, "the anchor's text as it appears in the sentence"),
-            f("qid", utf8(), false, "the item the anchor's target resolves to"),
-            f("count", DataType::UInt64, false, "number of such anchors"),
+            f(col::SURFACE, utf8(), false, "the anchor's text as it appears in the sentence"),
+            f(col::QID, utf8(), false, "the item the anchor's target resolves to"),
+            f(col::COUNT, DataType::UInt64, false, "number of such anchors"),
         ]
     },
 };
+
+/// File names that tables had before each had its own (read by `Table::path_in`).
+const LEGACY_FILE_NAMES: [(&str, &str); 1] = [("relation_instances", "sentences.parquet")];
 
 /// Every table of the contract.
 pub const ALL_TABLES: [Table; 11] = [

@@ -149,7 +149,7 @@ struct PretrainArgs {
     /// Objective (overrides the config file's `method`).
     #[arg(long, value_enum)]
     method: Option<Method>,
-    /// Dataset directory with sentences.parquet, relations.parquet and pairs.parquet
+    /// Dataset directory with relation_instances.parquet, relations.parquet and pairs.parquet
     /// (from `pipeline dataset` or `pipeline import`). Taken from the run directory on --resume.
     #[arg(long)]
     data: Option<PathBuf>,

@@ -171,11 +171,23 @@ fn a_fewrel_record_has_the_same_spans_in_import_and_fewshot() {
     let mut want: Vec<Spans> =
         fewshot.instances.iter().flatten().map(|i| (i.tokens.join(" "), i.head, i.tail)).collect();
     want.sort();
+    let got = imported_spans(pipeline::import::Format::Fewrel, &src);
+    assert_eq!(got.len(), want.len());
+    assert_eq!(got, want);
+    // The hand-checked spans of the two added records.
+    assert!(want.contains(&("Anna von Berg was born in Graz .".into(), (0, 3), (6, 7))));
+    assert!(want.contains(&("Graz lies in Styria and Graz grew .".into(), (0, 1), (3, 4))));
+}
+
+/// `pipeline import` of `src` into a temporary directory, its rows' tokens and spans as DuckDB
+/// reads them back, sorted.
+fn imported_spans(format: pipeline::import::Format, src: &std::path::Path) -> Vec<Spans> {
+    let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("imported");
-    pipeline::import::run(pipeline::import::Format::Fewrel, &[src], &out, 1).unwrap();
+    pipeline::import::run(format, &[src.to_path_buf()], &out, 1).unwrap();
     let script = r#"
 import duckdb, json, sys
-rows = duckdb.sql(f"SELECT tokens, head.token_start, head.token_end, tail.token_start, tail.token_end FROM '{sys.argv[1]}/sentences.parquet'").fetchall()
+rows = duckdb.sql(f"SELECT tokens, head.token_start, head.token_end, tail.token_start, tail.token_end FROM '{sys.argv[1]}/relation_instances.parquet'").fetchall()
 print(json.dumps(sorted([" ".join(t), [a, b], [c, d]] for t, a, b, c, d in rows)))
 "#;
     let o = std::process::Command::new(common::python())
@@ -184,10 +196,28 @@ print(json.dumps(sorted([" ".join(t), [a, b], [c, d]] for t, a, b, c, d in rows)
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let got: Vec<Spans> = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(got.len(), want.len());
-    assert_eq!(got, want);
-    // The hand-checked spans of the two added records.
-    assert!(want.contains(&("Anna von Berg was born in Graz .".into(), (0, 3), (6, 7))));
-    assert!(want.contains(&("Graz lies in Styria and Graz grew .".into(), (0, 1), (3, 4))));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+/// One OpenNRE (Wiki80) line means the same tokens and spans in the pre-training corpus
+/// (`pipeline import`) and in fine-tuning (`trainer finetune`'s reader): both read it through
+/// `formats::supervised`.
+#[test]
+fn an_opennre_record_has_the_same_spans_in_import_and_finetune() {
+    let src = repo().join("tests/fixtures/wiki80/cp_dev_every20th.txt");
+    let loaded = trainer::finetune::data::read(&src, false).unwrap();
+    let mut want: Vec<Spans> =
+        loaded.records.iter().map(|r| (r.tokens.join(" "), r.head, r.tail)).collect();
+    want.sort();
+    assert!(want.len() > 100, "{}", want.len());
+    assert_eq!(imported_spans(pipeline::import::Format::Opennre, &src), want);
+    // Python's reading of the file's first record (OpenNRE's `pos` is already [start, end)).
+    let first: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&src).unwrap().lines().next().unwrap())
+            .unwrap();
+    let pos = |e: &str| {
+        let p = first[e]["pos"].as_array().unwrap();
+        (p[0].as_u64().unwrap() as usize, p[1].as_u64().unwrap() as usize)
+    };
+    assert_eq!((loaded.records[0].head, loaded.records[0].tail), (pos("h"), pos("t")));
 }

@@ -133,6 +133,7 @@ fn mode_layouts_on_a_hand_checked_sentence() {
         tail: (3, 4),
         head_type: Some("PERSON".into()),
         tail_type: Some("MISC".into()),
+        named: Default::default(),
         label: "instrument".into(),
     };
     // Type tokens: [unused{10 + type id}]: subj_PERSON -> 13, obj_MISC -> 16.

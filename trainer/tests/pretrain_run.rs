@@ -87,7 +87,7 @@ fn the_piece_store_returns_each_rows_marked_pieces_and_is_rebuilt_when_stale() {
     let (data, model) = setup(tmp.path());
     let tok = WordPieces::from_dir(&model).unwrap();
     let markers = Markers::from_vocab(&tok).unwrap();
-    let sentences = data.join("sentences.parquet");
+    let sentences = data.join("relation_instances.parquet");
     let dir = tmp.path().join("pieces");
     let store =
         PieceStore::open_or_build(&dir, &sentences, &model, &tok, &markers, |_, _| {}).unwrap();

@@ -74,6 +74,13 @@ fn mention(e: RawEntity, n_tokens: usize, which: &str) -> Result<Mention, String
     Ok(Mention { name: e.0, qid: e.1, span, pieces: e.2.len() })
 }
 
+/// Whether `text` has FewRel's shape: one JSON object whose values are all lists (an OpenNRE
+/// or ChemProt file of one line is an object of other values).
+pub fn looks_like(text: &str) -> bool {
+    matches!(serde_json::from_str::<serde_json::Value>(text),
+             Ok(serde_json::Value::Object(m)) if m.values().all(serde_json::Value::is_array))
+}
+
 /// Every record of a FewRel file, by relation id in sorted order (a map's order would
 /// otherwise depend on the JSON library), each list in file order.
 pub fn parse(text: &str) -> Result<BTreeMap<String, Vec<Record>>, Error> {
@@ -128,5 +135,8 @@ mod tests {
                 .unwrap_err();
         assert_eq!(err.to_string(), "relation P1, instance 0: head span [3, 4) past the 1 tokens");
         assert!(matches!(parse("[1]"), Err(Error::Json(_))));
+        assert!(looks_like(text));
+        assert!(!looks_like(r#"{"token": ["a"], "h": {"pos": [0, 1]}, "t": {"pos": [0, 1]}}"#));
+        assert!(!looks_like("[]"));
     }
 }

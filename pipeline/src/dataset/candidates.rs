@@ -19,6 +19,7 @@ use super::cursor::{each_sentence, join_tokens, str_col, u32_col, MentionCursor}
 use super::exclude::Exclusions;
 use super::Stats;
 use crate::error::StageError;
+use schemas::col;
 use schemas::Qid;
 
 const FLUSH: usize = 64 * 1024;
@@ -32,7 +33,7 @@ fn schema() -> Arc<Schema> {
         Field::new("ht", DataType::UInt64, false),
         u32f("h"),
         u32f("t"),
-        Field::new("page_id", DataType::Int64, false),
+        Field::new("page", DataType::Int64, false),
         u32f("sidx"),
         u32f("hs"),
         u32f("ts"),
@@ -131,9 +132,10 @@ pub fn write(
         .build();
     let mut w = ArrowWriter::try_new(file, schema(), Some(props)).map_err(pq)?;
     let mut cols = Columns::default();
-    let mut cursor = MentionCursor::open(mentions, &["qid", "surface", "char_start", "char_end"])?;
+    let mut cursor =
+        MentionCursor::open(mentions, &[col::QID, col::SURFACE, col::CHAR_START, col::CHAR_END])?;
     let tokens_needed = !ex.token_seqs.is_empty();
-    let sent_cols: &[&str] = if tokens_needed { &["tokens"] } else { &[] };
+    let sent_cols: &[&str] = if tokens_needed { &[col::TOKENS] } else { &[] };
     let (mut arena, mut ments, mut firsts, mut joined) =
         (String::new(), Vec::<Ment>::new(), Vec::<usize>::new(), String::new());
     let mut seq = 0u64;
@@ -148,8 +150,8 @@ pub fn write(
             arena.clear();
             ments.clear();
             cursor.take(page, sidx, |(mb, j)| {
-                let q = str_col(mb, "qid").value(j);
-                let s = str_col(mb, "surface").value(j);
+                let q = str_col(mb, col::QID).value(j);
+                let s = str_col(mb, col::SURFACE).value(j);
                 let qr = (arena.len(), arena.len() + q.len());
                 arena.push_str(q);
                 let sr = (arena.len(), arena.len() + s.len());
@@ -158,8 +160,8 @@ pub fn write(
                     qid: qr,
                     item: q.parse().ok(),
                     surface: sr,
-                    cs: u32_col(mb, "char_start").value(j),
-                    ce: u32_col(mb, "char_end").value(j),
+                    cs: u32_col(mb, col::CHAR_START).value(j),
+                    ce: u32_col(mb, col::CHAR_END).value(j),
                     index: ments.len() as u32,
                 });
             })?;
@@ -188,7 +190,7 @@ pub fn write(
                     }
                     let tok = *tokens_excluded.get_or_insert_with(|| {
                         tokens_needed && {
-                            join_tokens(b, "tokens", i, &mut joined);
+                            join_tokens(b, col::TOKENS, i, &mut joined);
                             ex.excludes_tokens(&joined)
                         }
                     });

@@ -13,6 +13,7 @@ use polars::prelude::*;
 
 use super::qidset::QidSet;
 use crate::error::StageError;
+use schemas::col;
 use schemas::tables::{CLAIMS, MENTIONS};
 use schemas::{open_table_columns, Qid};
 
@@ -31,7 +32,7 @@ pub fn pid_number(p: &str) -> Option<u32> {
 pub fn mentioned_items(files: &[PathBuf]) -> Result<QidSet, StageError> {
     let mut set = QidSet::default();
     for f in files {
-        for b in open_table_columns(f, MENTIONS, BATCH, &["qid"])? {
+        for b in open_table_columns(f, MENTIONS, BATCH, &[col::QID])? {
             let b = b?;
             let q = b.column(0).as_string::<i32>();
             for i in 0..q.len() {
@@ -70,7 +71,7 @@ pub fn load(
 ) -> Result<Claims, StageError> {
     let (mut heads, mut tails) = (QidSet::default(), QidSet::default());
     let mut read = 0u64;
-    let reader = open_table_columns(path, CLAIMS, BATCH, &["head", "property", "tail"])?;
+    let reader = open_table_columns(path, CLAIMS, BATCH, &[col::HEAD, col::PROPERTY, col::TAIL])?;
     let mut claims: Vec<(u64, u32)> = Vec::with_capacity(reader.num_rows.max(0) as usize);
     for b in reader {
         let b = b?;

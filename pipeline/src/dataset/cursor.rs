@@ -7,6 +7,7 @@ use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{Int64Type, UInt32Type};
 
 use crate::error::StageError;
+use schemas::col;
 use schemas::tables::{MENTIONS, SENTENCES};
 use schemas::{open_table_columns, TableReader};
 
@@ -27,7 +28,7 @@ impl MentionCursor {
     /// Opens the shards' `mentions.parquet` in order, reading `columns` (page_id and
     /// sentence_index are always read).
     pub fn open(files: &[PathBuf], columns: &[&str]) -> Result<Self, StageError> {
-        let mut cols = vec!["page_id", "sentence_index"];
+        let mut cols = vec![col::PAGE_ID, col::SENTENCE_INDEX];
         cols.extend(columns.iter().filter(|c| !cols.contains(c)).collect::<Vec<_>>());
         let readers = files
             .iter()
@@ -62,8 +63,8 @@ impl MentionCursor {
 
     fn key(&self) -> (i64, u32) {
         let b = self.batch.as_ref().expect("filled");
-        let page = b.column_by_name("page_id").expect("read").as_primitive::<Int64Type>();
-        let idx = b.column_by_name("sentence_index").expect("read").as_primitive::<UInt32Type>();
+        let page = b.column_by_name(col::PAGE_ID).expect("read").as_primitive::<Int64Type>();
+        let idx = b.column_by_name(col::SENTENCE_INDEX).expect("read").as_primitive::<UInt32Type>();
         (page.value(self.pos), idx.value(self.pos))
     }
 
@@ -87,7 +88,7 @@ impl MentionCursor {
         if self.fill()? {
             let (page, index) = self.key();
             return Err(StageError::Invalid {
-                path: self.last.join("mentions.parquet"),
+                path: self.last.join(schemas::tables::MENTIONS.file_name()),
                 msg: format!(
                     "mentions left over (page {page}, sentence {index}): the sentences given are \
                      not those the link stage read, or the link shards are not in order"
@@ -105,11 +106,11 @@ pub fn each_sentence(
     columns: &[&str],
     mut f: impl FnMut(&RecordBatch, usize, i64, u32) -> Result<(), StageError>,
 ) -> Result<(), StageError> {
-    let mut cols = vec!["page_id", "sentence_index"];
+    let mut cols = vec![col::PAGE_ID, col::SENTENCE_INDEX];
     cols.extend(columns.iter().filter(|c| !cols.contains(c)).collect::<Vec<_>>());
-    for b in open_table_columns(&dir.join("sentences.parquet"), SENTENCES, 8192, &cols)? {
+    for b in open_table_columns(&dir.join(SENTENCES.file_name()), SENTENCES, 8192, &cols)? {
         let b = b?;
-        let (pages, idx) = (i64_col(&b, "page_id"), u32_col(&b, "sentence_index"));
+        let (pages, idx) = (i64_col(&b, col::PAGE_ID), u32_col(&b, col::SENTENCE_INDEX));
         for i in 0..b.num_rows() {
             f(&b, i, pages.value(i), idx.value(i))?;
         }

@@ -1,12 +1,10 @@
 //! Leakage control: entity pairs and exact token sequences of fine-tuning/evaluation files.
 //!
-//! Readers accept FewRel JSON (`{"P-id": [{"tokens", "h": [name, qid, pos], "t": ...}]}`),
-//! OpenNRE/Wiki80 JSON lines (`{"token", "h": {"name", "id", "pos"}, "t", "relation"}`) and
-//! TACRED JSON (a list of `{"token", ...}`; no entity ids, so only token sequences count).
+//! The files are read by `formats`: FewRel JSON, OpenNRE/Wiki80 JSON lines (entity ids and
+//! tokens), and TACRED, SemEval-2010 and ChemProt files (no entity ids, so only their token
+//! sequences count).
 use std::collections::HashSet;
 use std::path::Path;
-
-use serde_json::Value;
 
 use crate::error::StageError;
 use schemas::Qid;
@@ -24,17 +22,6 @@ fn pair(a: Qid, b: Qid) -> (Qid, Qid) {
     (a.min(b), a.max(b))
 }
 
-/// OpenNRE / TACRED `token` list, joined by one space.
-fn tokens_of(v: &Value) -> Option<String> {
-    let toks = v.get("token")?.as_array()?;
-    Some(toks.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" "))
-}
-
-/// OpenNRE entity `{"id": qid}`.
-fn qid_of(e: &Value) -> Option<&str> {
-    e.get("id").and_then(Value::as_str)
-}
-
 impl Exclusions {
     /// One instance: its joined tokens and its ends' ids, each when it has them.
     fn add(&mut self, tokens: Option<String>, head: Option<&str>, tail: Option<&str>) {
@@ -49,33 +36,24 @@ impl Exclusions {
         }
     }
 
-    /// An OpenNRE line or a TACRED record.
-    fn add_instance(&mut self, v: &Value) {
-        self.add(tokens_of(v), v.get("h").and_then(qid_of), v.get("t").and_then(qid_of));
-    }
-
+    /// Adds an evaluation file: FewRel JSON, or any format of `formats::supervised` (every
+    /// record as the file gives it, also one a classifier would reject). A record that cannot
+    /// be read is an error naming the file and line: skipping it could leak its sentence.
     pub fn add_file(&mut self, path: &Path) -> Result<(), StageError> {
         let text = std::fs::read_to_string(path).map_err(|e| StageError::io(path, e))?;
-        let bad = |line: usize, e: serde_json::Error| StageError::Invalid {
-            path: path.to_path_buf(),
-            msg: format!("line {line}: {e}"),
-        };
-        match serde_json::from_str::<Value>(&text) {
-            Ok(Value::Object(map)) if !map.contains_key("token") => {
-                let records = formats::fewrel::parse(&text).map_err(|e| StageError::Invalid {
-                    path: path.to_path_buf(),
-                    msg: e.to_string(),
-                })?;
-                for r in records.into_values().flatten() {
-                    self.add(Some(r.tokens.join(" ")), Some(&r.head.qid), Some(&r.tail.qid));
-                }
+        let invalid = |msg: String| StageError::Invalid { path: path.to_path_buf(), msg };
+        if formats::fewrel::looks_like(&text) {
+            let records = formats::fewrel::parse(&text).map_err(|e| invalid(e.to_string()))?;
+            for r in records.into_values().flatten() {
+                self.add(Some(r.tokens.join(" ")), Some(&r.head.qid), Some(&r.tail.qid));
             }
-            Ok(Value::Array(list)) => list.iter().for_each(|v| self.add_instance(v)), // TACRED
-            _ => {
-                for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-                    let v: Value = serde_json::from_str(line).map_err(|e| bad(i + 1, e))?;
-                    self.add_instance(&v);
-                }
+        } else {
+            let (_, records) =
+                formats::supervised::parse_unchecked(&text, path).map_err(|e| invalid(e.msg))?;
+            for (line, r) in records {
+                let r = r.map_err(|msg| invalid(format!("line {line}: {msg}")))?;
+                let [h, t] = &r.named;
+                self.add(Some(r.tokens.join(" ")), h.id.as_deref(), t.id.as_deref());
             }
         }
         self.files.push(path.display().to_string());
@@ -107,7 +85,7 @@ mod tests {
         let tacred = dir.path().join("tacred.json");
         std::fs::write(
             &tacred,
-            r#"[{"id": "1", "token": ["p", "q", "r"], "relation": "no_relation"}]"#,
+            r#"[{"id": "1", "token": ["p", "q", "r"], "relation": "no_relation", "subj_start": 0, "subj_end": 0, "obj_start": 2, "obj_end": 2, "subj_type": "PERSON", "obj_type": "CITY"}]"#,
         )
         .unwrap();
         let mut ex = Exclusions::default();
@@ -120,5 +98,17 @@ mod tests {
         assert!(!ex.excludes_pair(q(1), q(3)));
         assert!(ex.excludes_tokens("p q r"));
         assert!(!ex.excludes_tokens("a"));
+        // SemEval's original file: token sequences only (its markers are not tokens).
+        let semeval = dir.path().join("semeval.txt");
+        let text = "8001\t\"The <e1>kitchen</e1> has a <e2>boiler</e2> .\"\nComponent-Whole(e2,e1)\nComment:\n\n";
+        std::fs::write(&semeval, text).unwrap();
+        ex.add_file(&semeval).unwrap();
+        assert!(ex.excludes_tokens("The kitchen has a boiler ."));
+        // A record that cannot be read is an error naming the file and line, not skipped.
+        let broken = dir.path().join("broken.txt");
+        let line = std::fs::read_to_string(&opennre).unwrap();
+        std::fs::write(&broken, format!("{line}{{\"token\": [\"x\"], \"h\": {{}}}}\n")).unwrap();
+        let err = ex.add_file(&broken).unwrap_err().to_string();
+        assert!(err.contains("broken.txt") && err.contains("line 2"), "{err}");
     }
 }

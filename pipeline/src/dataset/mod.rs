@@ -14,7 +14,7 @@
 //! 3. `plan` (polars): candidates x claims, the filters, the sort, the caps, bags and
 //!    relations, over integer columns only;
 //! 4. `source` + `write::Gather`: sentences and mentions walked again; the planned rows get
-//!    their text and go through bucket files into `sentences.parquet` in row order;
+//!    their text and go through bucket files into `relation_instances.parquet` in row order;
 //! 5. `write`: relations.parquet, pairs.parquet (hard negatives in O(cap) per bag,
 //!    `negatives`), manifest.json and the dataset card.
 mod candidates;
@@ -59,16 +59,18 @@ pub const DEFAULT_MAX_PER_PAIR: usize = 8;
 
 impl Options {
     pub fn new(link: &[PathBuf], sentences: &[PathBuf], wikidata: &Path, out: &Path) -> Self {
-        Options {
+        let mut o = Options {
             link: link.to_vec(),
             sentences: sentences.to_vec(),
             wikidata: wikidata.to_path_buf(),
             out: out.to_path_buf(),
             exclude: Vec::new(),
             exclude_relations: None,
-            min_bag: DEFAULT_MIN_BAG,
-            max_per_pair: DEFAULT_MAX_PER_PAIR,
-        }
+            min_bag: 0,
+            max_per_pair: 0,
+        };
+        crate::settings::DatasetSettings::default().apply(&mut o);
+        o
     }
 }
 
@@ -167,10 +169,10 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
         );
     }
     let mention_files: Vec<PathBuf> =
-        opts.link.iter().map(|d| d.join("mentions.parquet")).collect();
+        opts.link.iter().map(|d| d.join(schemas::tables::MENTIONS.file_name())).collect();
     let mentioned = claims::mentioned_items(&mention_files)?;
     tracing::debug!(items = mentioned.len(), peak_rss_mb = peak_rss_mb(), "mentioned items");
-    let claims_path = opts.wikidata.join("claims.parquet");
+    let claims_path = opts.wikidata.join(schemas::tables::CLAIMS.file_name());
     let claims = claims::load(&claims_path, &mentioned, &excluded_relations)?;
     tracing::debug!(
         mentioned_items = mentioned.len(),
@@ -212,7 +214,9 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
         .map(|p| p.display().to_string())
         .collect();
     let labels: HashMap<String, Option<String>> =
-        records::property_labels(&opts.wikidata.join("properties.parquet"))?.into_iter().collect();
+        records::property_labels(&opts.wikidata.join(schemas::tables::PROPERTIES.file_name()))?
+            .into_iter()
+            .collect();
     let relation = |p: u32| format!("P{p}");
     let entity = |q: u32| Qid::new(q).to_string();
     let names = write::Names { relation: &relation, entity: &entity };
@@ -294,7 +298,7 @@ pub fn finish(
         "rel" => col_u32(&|r| rel_code[&r.relation]),
         "h" => col_u32(&|r| ent_code[&r.head.qid]),
         "t" => col_u32(&|r| ent_code[&r.tail.qid]),
-        "page_id" => rows.iter().map(|r| r.sentence.page_id).collect::<Vec<i64>>(),
+        "page" => rows.iter().map(|r| r.sentence.page_id).collect::<Vec<i64>>(),
         "sidx" => col_u32(&|r| r.sentence.sentence_index),
         "hs" => col_u32(&|r| r.head.char_start),
         "ts" => col_u32(&|r| r.tail.char_start),

@@ -87,7 +87,7 @@ pub fn join_claims(cands: &Path, claims: DataFrame, stats: &mut Stats) -> Polars
                 col("rel"),
                 col("h"),
                 col("t"),
-                col("page_id"),
+                col("page"),
                 col("sidx"),
                 col("hs"),
                 col("ts"),
@@ -110,7 +110,7 @@ pub fn join_claims(cands: &Path, claims: DataFrame, stats: &mut Stats) -> Polars
     Ok(rows.lazy().filter(col("exrel").not().and(col("excluded").not())))
 }
 
-/// Sorts `rows` (columns rel, h, t, page_id, sidx, hs, ts, seq, hi, ti) into the dataset
+/// Sorts `rows` (columns rel, h, t, page, sidx, hs, ts, seq, hi, ti) into the dataset
 /// order: relation, head, tail, page, sentence, head and tail start, then input order;
 /// keeps at most `max_per_pair` rows per (relation, head, tail) bag and the relations with
 /// at least `min_bag` rows; and derives the bags and relations.
@@ -120,7 +120,7 @@ pub fn order_and_cap(
     min_bag: usize,
     stats: &mut Stats,
 ) -> PolarsResult<Plan> {
-    let key = ["rel", "h", "t", "page_id", "sidx", "hs", "ts", "seq"].map(col);
+    let key = ["rel", "h", "t", "page", "sidx", "hs", "ts", "seq"].map(col);
     let sorted = streaming(
         rows.sort_by_exprs(key, SortMultipleOptions::default().with_maintain_order(true)),
     )?;
@@ -136,7 +136,7 @@ pub fn order_and_cap(
     let kept = capped
         .lazy()
         .filter(len().over([col("rel")])?.gt_eq(cap(min_bag)))
-        .with_row_index("row_id", None)
+        .with_row_index("row", None)
         .collect()?;
     stats.rows_dropped_min_bag = n1 - kept.height() as u64;
     stats.rows = kept.height() as u64;
@@ -145,8 +145,8 @@ pub fn order_and_cap(
         .lazy()
         .group_by_stable(bag())
         .agg([
-            col("row_id").min().cast(DataType::Int64).alias("start"),
-            (col("row_id").max().cast(DataType::Int64) + lit(1i64)).alias("end"),
+            col("row").min().cast(DataType::Int64).alias("start"),
+            (col("row").max().cast(DataType::Int64) + lit(1i64)).alias("end"),
         ])
         .collect()?;
     let rels = bags
@@ -160,7 +160,7 @@ pub fn order_and_cap(
         seq: u64s(&kept, "seq")?,
         hi: u32s(&kept, "hi")?,
         ti: u32s(&kept, "ti")?,
-        page: i64s(&kept, "page_id")?,
+        page: i64s(&kept, "page")?,
         bag_rel: u32s(&bags, "rel")?,
         bag_h: u32s(&bags, "h")?,
         bag_t: u32s(&bags, "t")?,

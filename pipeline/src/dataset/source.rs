@@ -11,18 +11,19 @@ use super::plan::Plan;
 use super::write::Gather;
 use crate::error::StageError;
 use crate::records::{MentionRecord, SentenceRecord};
+use schemas::col;
 use schemas::open_table_columns;
 use schemas::tables::PAGES;
 
 const MENTION_COLUMNS: [&str; 8] = [
-    "qid",
-    "surface",
-    "source",
-    "entity_type",
-    "char_start",
-    "char_end",
-    "token_start",
-    "token_end",
+    col::QID,
+    col::SURFACE,
+    col::SOURCE,
+    col::ENTITY_TYPE,
+    col::CHAR_START,
+    col::CHAR_END,
+    col::TOKEN_START,
+    col::TOKEN_END,
 ];
 
 /// Revision ids of the pages of `dir` that the plan's rows in `seqs` come from.
@@ -39,10 +40,10 @@ fn revisions(
         .map(|(_, &p)| p)
         .collect();
     let mut out = HashMap::with_capacity(needed.len());
-    let path = dir.join("pages.parquet");
-    for b in open_table_columns(&path, PAGES, 64 * 1024, &["page_id", "revision_id"])? {
+    let path = dir.join(schemas::tables::PAGES.file_name());
+    for b in open_table_columns(&path, PAGES, 64 * 1024, &[col::PAGE_ID, col::REVISION_ID])? {
         let b = b?;
-        let (ids, revs) = (i64_col(&b, "page_id"), i64_col(&b, "revision_id"));
+        let (ids, revs) = (i64_col(&b, col::PAGE_ID), i64_col(&b, col::REVISION_ID));
         for i in 0..b.num_rows() {
             if needed.contains(&ids.value(i)) {
                 out.insert(ids.value(i), revs.value(i));
@@ -68,7 +69,7 @@ pub fn feed(
         let end = starts.get(k + 1).copied().unwrap_or(u64::MAX);
         let used = next < end;
         // A directory the plan does not use is only stepped through (keys, no text).
-        let cols: &[&str] = if used { &["text", "tokens"] } else { &[] };
+        let cols: &[&str] = if used { &[col::TEXT, col::TOKENS] } else { &[] };
         let revs = if used { revisions(dir, plan, starts[k]..end)? } else { HashMap::new() };
         let dump = dir.display().to_string();
         each_sentence(dir, cols, |b, i, page, sidx| {
@@ -84,22 +85,22 @@ pub fn feed(
                 ms.push(MentionRecord {
                     page_id: page,
                     sentence_index: sidx,
-                    qid: s("qid"),
-                    surface: s("surface"),
-                    source: s("source"),
-                    entity_type: s("entity_type"),
-                    char_start: u("char_start"),
-                    char_end: u("char_end"),
-                    token_start: u("token_start"),
-                    token_end: u("token_end"),
+                    qid: s(col::QID),
+                    surface: s(col::SURFACE),
+                    source: s(col::SOURCE),
+                    entity_type: s(col::ENTITY_TYPE),
+                    char_start: u(col::CHAR_START),
+                    char_end: u(col::CHAR_END),
+                    token_start: u(col::TOKEN_START),
+                    token_end: u(col::TOKEN_END),
                 });
             })?;
-            let toks = b.column_by_name("tokens").expect("read").as_list::<i32>().value(i);
+            let toks = b.column_by_name(col::TOKENS).expect("read").as_list::<i32>().value(i);
             let toks = toks.as_string::<i32>();
             let sentence = SentenceRecord {
                 page_id: page,
                 sentence_index: sidx,
-                text: str_col(b, "text").value(i).to_string(),
+                text: str_col(b, col::TEXT).value(i).to_string(),
                 tokens: (0..toks.len()).map(|j| toks.value(j).to_string()).collect(),
                 token_starts: Vec::new(),
                 token_ends: Vec::new(),

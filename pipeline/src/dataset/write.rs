@@ -1,4 +1,4 @@
-//! Writing the dataset directory: sentences.parquet (relation instances), relations.parquet,
+//! Writing the dataset directory: relation_instances.parquet, relations.parquet,
 //! pairs.parquet, manifest.json and a dataset card README.md.
 use std::collections::HashMap;
 use std::io::Read;
@@ -21,6 +21,7 @@ use crate::columns::{
 };
 use crate::error::StageError;
 use crate::records::{MentionRecord, SentenceRecord};
+use schemas::col;
 use schemas::tables::{PAIRS, RELATIONS, RELATION_INSTANCES};
 use schemas::{open_table, ParquetSink, Provenance, SinkOptions};
 
@@ -56,7 +57,7 @@ fn instances_batch(rows: &[Row], ids: &[i64]) -> Result<RecordBatch, StageError>
     };
     let heads: Vec<&End> = rows.iter().map(|r| &r.head).collect();
     let tails: Vec<&End> = rows.iter().map(|r| &r.tail).collect();
-    let (item, mfields) = list_struct_fields(&schema, "mentions");
+    let (item, mfields) = list_struct_fields(&schema, col::MENTIONS);
     let flat: Vec<_> = rows.iter().flat_map(|r| r.mentions.iter()).collect();
     let mstruct = StructArray::try_new(
         mfields,
@@ -84,8 +85,8 @@ fn instances_batch(rows: &[Row], ids: &[i64]) -> Result<RecordBatch, StageError>
             strings(&rows.iter().map(|r| r.relation.as_str()).collect::<Vec<_>>()),
             strings(&rows.iter().map(|r| r.sentence.text.as_str()).collect::<Vec<_>>()),
             string_lists(&tokens),
-            Arc::new(end_struct(&struct_fields("head"), &heads)?),
-            Arc::new(end_struct(&struct_fields("tail"), &tails)?),
+            Arc::new(end_struct(&struct_fields(col::HEAD), &heads)?),
+            Arc::new(end_struct(&struct_fields(col::TAIL), &tails)?),
             Arc::new(mentions),
             Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.sentence.page_id))),
             Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.revision_id))),
@@ -124,7 +125,7 @@ impl Bucket {
 /// come in input order: a source hands [`Gather::add`] each sentence the plan uses, in
 /// sequence order ([`Gather::wants`]); each of its rows goes to the bucket of its row_id
 /// (a temporary file), and `finish` sorts the buckets one at a time into
-/// `sentences.parquet`. Memory: one bucket, never the whole dataset.
+/// `relation_instances.parquet`. Memory: one bucket, never the whole dataset.
 pub struct Gather<'p> {
     plan: &'p Plan,
     rel_name: &'p dyn Fn(u32) -> String,
@@ -336,12 +337,12 @@ pub fn write_all(
         .setting("exclude", ex.files.clone());
     // Row groups of GROUP rows: the writer holds one group, not 64k rows of text.
     let sorted = SinkOptions {
-        sorted_by: vec!["row_id".into(), "relation".into()],
+        sorted_by: vec![col::ROW_ID.into(), col::RELATION.into()],
         max_row_group_rows: GROUP,
         ..Default::default()
     };
     let mut sink = ParquetSink::create(
-        &opts.out.join("sentences.parquet"),
+        &opts.out.join(RELATION_INSTANCES.file_name()),
         RELATION_INSTANCES,
         &prov,
         &sorted,
@@ -362,7 +363,7 @@ pub fn write_all(
     }
     stats.relations = rel_names.len() as u64;
     let mut rsink = ParquetSink::create(
-        &opts.out.join("relations.parquet"),
+        &opts.out.join(RELATIONS.file_name()),
         RELATIONS,
         &prov,
         &SinkOptions::default(),
@@ -387,7 +388,7 @@ pub fn write_all(
     // batches of GROUP bags, so no list offset overflows whatever the number of bags.
     let neighbours = Neighbours::new(&plan.bag_h, &plan.bag_t);
     let mut psink = ParquetSink::create(
-        &opts.out.join("pairs.parquet"),
+        &opts.out.join(PAIRS.file_name()),
         PAIRS,
         &prov,
         &SinkOptions::default(),
@@ -402,18 +403,15 @@ pub fn write_all(
     let n_rels = rsink.finish()?;
     let n_pairs = psink.finish()?;
     let mut files = serde_json::Map::new();
-    for (name, n, table) in [
-        ("sentences.parquet", n_rows, RELATION_INSTANCES),
-        ("relations.parquet", n_rels, RELATIONS),
-        ("pairs.parquet", n_pairs, PAIRS),
-    ] {
+    for (n, table) in [(n_rows, RELATION_INSTANCES), (n_rels, RELATIONS), (n_pairs, PAIRS)] {
+        let name = table.file_name();
         files.insert(
-            name.into(),
+            name.clone(),
             serde_json::json!({
                 "table": table.name,
                 "schema_version": table.version,
                 "rows": n,
-                "sha256": sha256(&opts.out.join(name))?,
+                "sha256": sha256(&opts.out.join(&name))?,
             }),
         );
     }
@@ -450,13 +448,13 @@ fn dataset_card(stats: &Stats, labels: &HashMap<String, Option<String>>) -> Stri
          - sentences (rows): {}\n- relations: {}\n- entity-pair bags: {}\n\n\
          ## Files\n\n\
          | file | what |\n| --- | --- |\n\
-         | sentences.parquet | one row per (sentence, head, tail, relation), sorted by relation, pair, sentence |\n\
+         | relation_instances.parquet | one row per (sentence, head, tail, relation), sorted by relation, pair, sentence |\n\
          | relations.parquet | relation -> row range (the original rel2scope.json) |\n\
          | pairs.parquet | (relation, head, tail) bags with row ranges and hard negatives |\n\n\
          ## Query it with DuckDB\n\n\
          ```sql\n\
-         SELECT relation, count(*) FROM 'sentences.parquet' GROUP BY relation ORDER BY 2 DESC;\n\
-         SELECT text, head.name, tail.name FROM 'sentences.parquet' WHERE relation = 'P17' LIMIT 5;\n\
+         SELECT relation, count(*) FROM 'relation_instances.parquet' GROUP BY relation ORDER BY 2 DESC;\n\
+         SELECT text, head.name, tail.name FROM 'relation_instances.parquet' WHERE relation = 'P17' LIMIT 5;\n\
          ```\n\n\
          ## Relation histogram\n\n| relation | label | sentences |\n| --- | --- | --- |\n{rows}\n\
          ## Licences\n\n\

@@ -13,7 +13,7 @@ pub fn run(sentences_dir: &Path, out: &Path) -> Result<(u64, Duration), StageErr
     let file = std::fs::File::create(out).map_err(|e| StageError::io(out, e))?;
     let mut w = std::io::BufWriter::new(file);
     let (mut n, mut spent) = (0u64, Duration::ZERO);
-    for batch in records::sentences(&sentences_dir.join("sentences.parquet"))? {
+    for batch in records::sentences(&sentences_dir.join(schemas::tables::SENTENCES.file_name()))? {
         for s in batch? {
             let tokens: Vec<&str> = s.tokens.iter().map(String::as_str).collect();
             let t = Instant::now();

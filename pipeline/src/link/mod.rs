@@ -51,19 +51,22 @@ pub struct Options {
 
 impl Options {
     pub fn new(sentences: &[PathBuf], wikidata: &Path, out: &Path) -> Self {
-        Options {
+        let mut o = Options {
             sentences: sentences.to_vec(),
             wikidata: wikidata.to_path_buf(),
             out: out.to_path_buf(),
-            // The paper's recipe: name matches must be entity mentions found by the NER-style
-            // detector (or capitalised), so common-noun aliases ("film") do not link everywhere.
-            link: linker::LinkOptions { require_detector_span: true, ..Default::default() },
+            link: linker::LinkOptions::default(),
             threads: rayon::current_num_threads(),
             shard: None,
             kb: ItemScope::default(),
-            memory_budget: default_memory_budget(),
+            memory_budget: 0,
             prior: None,
-        }
+        };
+        // The defaults of the settings: among them the paper's recipe, that name matches must
+        // be entity mentions found by the NER-style detector (or capitalised), so common-noun
+        // aliases ("film") do not link everywhere.
+        crate::settings::LinkSettings::default().apply(&mut o);
+        o
     }
 }
 
@@ -177,8 +180,8 @@ fn load_pages(dirs: &[PathBuf]) -> Result<Pages, StageError> {
     let mut titles: HashMap<i64, String> = HashMap::new();
     let mut page_order: Vec<i64> = Vec::new();
     for dir in dirs {
-        redirects.extend(records::redirects(&dir.join("redirects.parquet"))?);
-        for (id, title, _) in records::pages(&dir.join("pages.parquet"))? {
+        redirects.extend(records::redirects(&dir.join(schemas::tables::REDIRECTS.file_name()))?);
+        for (id, title, _) in records::pages(&dir.join(schemas::tables::PAGES.file_name()))? {
             page_order.push(id);
             titles.insert(id, title);
         }
@@ -220,7 +223,7 @@ fn load_kb(
     budget: u64,
     with_names: bool,
 ) -> Result<(Kb, linker::NameIndex, KbSize), StageError> {
-    let path = wikidata.join("entities.parquet");
+    let path = wikidata.join(schemas::tables::ENTITIES.file_name());
     // Pass 1: sizes only, so a KB that cannot fit is refused before anything is built.
     let mut size = KbSize::default();
     for_each_kb_item(&path, scope, |_, names, title, _| {
@@ -522,45 +525,49 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
         .build()
         .map_err(|e| StageError::Invalid { path: opts.out.clone(), msg: e.to_string() })?;
     for dir in &opts.sentences {
-        for_each_page_group(&dir.join("sentences.parquet"), 256, |mut pages| {
-            if let Some(keep) = &in_shard {
-                pages.retain(|p| keep.contains(&p[0].page_id));
-            }
-            let results: Vec<(PageResult, std::time::Duration)> = pool.install(|| {
-                pages
-                    .par_iter()
-                    .map(|p| {
-                        let t = std::time::Instant::now();
-                        let r = link_page(
-                            titles.get(&p[0].page_id).map(String::as_str),
-                            p,
-                            &kb,
-                            &resolver,
-                            &linker,
-                        );
-                        (r, t.elapsed())
-                    })
-                    .collect()
-            });
-            let mut rows = Vec::new();
-            for (p, (r, spent)) in pages.iter().zip(results) {
-                stats.pages += 1;
-                stats.linking_thread_seconds += spent.as_secs_f64();
-                stats.sentences += p.len() as u64;
-                stats.anchors += r.anchors;
-                stats.anchors_linked += r.linked;
-                stats.anchors_linked_through_redirect += r.via_redirect;
-                for why in r.unresolved {
-                    *stats.anchors_unresolved_by_reason.entry(why.into()).or_default() += 1;
+        for_each_page_group(
+            &dir.join(schemas::tables::SENTENCES.file_name()),
+            256,
+            |mut pages| {
+                if let Some(keep) = &in_shard {
+                    pages.retain(|p| keep.contains(&p[0].page_id));
                 }
-                for how in r.resolutions {
-                    *stats.name_mentions_by_resolution.entry(how.into()).or_default() += 1;
+                let results: Vec<(PageResult, std::time::Duration)> = pool.install(|| {
+                    pages
+                        .par_iter()
+                        .map(|p| {
+                            let t = std::time::Instant::now();
+                            let r = link_page(
+                                titles.get(&p[0].page_id).map(String::as_str),
+                                p,
+                                &kb,
+                                &resolver,
+                                &linker,
+                            );
+                            (r, t.elapsed())
+                        })
+                        .collect()
+                });
+                let mut rows = Vec::new();
+                for (p, (r, spent)) in pages.iter().zip(results) {
+                    stats.pages += 1;
+                    stats.linking_thread_seconds += spent.as_secs_f64();
+                    stats.sentences += p.len() as u64;
+                    stats.anchors += r.anchors;
+                    stats.anchors_linked += r.linked;
+                    stats.anchors_linked_through_redirect += r.via_redirect;
+                    for why in r.unresolved {
+                        *stats.anchors_unresolved_by_reason.entry(why.into()).or_default() += 1;
+                    }
+                    for how in r.resolutions {
+                        *stats.name_mentions_by_resolution.entry(how.into()).or_default() += 1;
+                    }
+                    rows.extend(r.rows);
                 }
-                rows.extend(r.rows);
-            }
-            stats.mentions += rows.len() as u64;
-            Ok(sink.write(&mentions_batch(&rows)?)?)
-        })?;
+                stats.mentions += rows.len() as u64;
+                Ok(sink.write(&mentions_batch(&rows)?)?)
+            },
+        )?;
     }
     if stats.mentions == 0 {
         sink.write(&mentions_batch(&[])?)?;

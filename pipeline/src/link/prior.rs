@@ -16,6 +16,7 @@ use arrow::datatypes::{Int64Type, UInt32Type};
 use super::resolve::TitleResolver;
 use crate::columns::strings;
 use crate::error::StageError;
+use schemas::col;
 use schemas::tables::{ANCHOR_PRIOR, SENTENCES};
 use schemas::{ParquetSink, Provenance, Qid, SinkOptions};
 
@@ -30,7 +31,7 @@ pub(crate) fn count(
     let mut prior = linker::PriorBuilder::new();
     for dir in dirs {
         let path = dir.join(SENTENCES.file_name());
-        let cols = ["page_id", "text", "anchors"];
+        let cols = [col::PAGE_ID, col::TEXT, col::ANCHORS];
         for b in schemas::open_table_columns(&path, SENTENCES, 8192, &cols)? {
             let b = b.map_err(StageError::from)?;
             let ids = b.column(0).as_primitive::<Int64Type>();

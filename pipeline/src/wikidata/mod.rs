@@ -26,6 +26,7 @@ use crate::progress::Progress;
 pub use crate::scope::ItemScope;
 use entity::{parse_entity, Drop, PropertyFilter};
 use relations::{RelationSet, RelationsArg};
+use schemas::col;
 use schemas::tables::{CLAIMS, ENTITIES, PROPERTIES};
 use schemas::{open_table, ParquetSink, Provenance, SinkOptions};
 use types::{ClassGraph, TypeResolver};
@@ -65,15 +66,17 @@ pub struct Options {
 
 impl Options {
     pub fn new(input: &Path, out: &Path) -> Self {
-        Options {
+        let mut o = Options {
             input: input.to_path_buf(),
             out: out.to_path_buf(),
             relations: RelationsArg::Bundled,
             threads: rayon::current_num_threads(),
-            max_errors: 1000,
+            max_errors: 0,
             chunk_size: 4 << 20,
             keep: ItemScope::default(),
-        }
+        };
+        crate::settings::WikidataSettings::default().apply(&mut o, ItemScope::default());
+        o
     }
 }
 
@@ -397,7 +400,7 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
     for batch in open_table(&untyped_path, ENTITIES, READ_BATCH)? {
         let batch = batch?;
         let inst = batch
-            .column_by_name("instance_of")
+            .column_by_name(col::INSTANCE_OF)
             .and_then(|c| c.as_any().downcast_ref::<ListArray>())
             .expect("entities.instance_of is a list");
         let mut typed = Vec::with_capacity(batch.num_rows());
@@ -410,8 +413,8 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
             typed.push(ty);
         }
         let mut cols: Vec<ArrayRef> = batch.columns().to_vec();
-        let last = cols.len() - 1;
-        cols[last] = Arc::new(StringArray::from(typed));
+        let at = batch.schema().index_of(col::COARSE_TYPE).expect("entities has coarse_type");
+        cols[at] = Arc::new(StringArray::from(typed));
         entities.write(&RecordBatch::try_new(ENTITIES.schema(), cols)?)?;
     }
 

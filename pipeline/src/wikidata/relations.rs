@@ -9,7 +9,8 @@ use crate::error::StageError;
 const BUNDLED: &str = include_str!("../../data/pid2name.json");
 
 /// `--relations`: the bundled set, every property, or a file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(from = "String", into = "String")]
 pub enum RelationsArg {
     Bundled,
     All,
@@ -24,6 +25,30 @@ impl std::str::FromStr for RelationsArg {
             "bundled" | "fewrel" => RelationsArg::Bundled,
             path => RelationsArg::File(path.into()),
         })
+    }
+}
+
+impl From<String> for RelationsArg {
+    fn from(s: String) -> Self {
+        match s.parse() {
+            Ok(r) => r,
+        }
+    }
+}
+
+impl From<RelationsArg> for String {
+    fn from(r: RelationsArg) -> String {
+        r.to_string()
+    }
+}
+
+impl std::fmt::Display for RelationsArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RelationsArg::Bundled => f.write_str("bundled"),
+            RelationsArg::All => f.write_str("all"),
+            RelationsArg::File(p) => write!(f, "{}", p.display()),
+        }
     }
 }
 
@@ -44,17 +69,14 @@ fn parse_pid2name(
     text: &str,
     path: &Path,
 ) -> Result<BTreeMap<String, (String, String)>, StageError> {
-    let map: BTreeMap<String, Vec<String>> = serde_json::from_str(text).map_err(|e| {
-        StageError::Invalid { path: path.to_path_buf(), msg: format!("pid2name JSON: {e}") }
-    })?;
-    Ok(map
-        .into_iter()
-        .map(|(k, v)| {
-            let label = v.first().cloned().unwrap_or_default();
-            let desc = v.get(1).cloned().unwrap_or_default();
-            (k, (label, desc))
-        })
-        .collect())
+    let names = formats::pid2name::parse(text)
+        .map_err(|msg| StageError::Invalid { path: path.to_path_buf(), msg })?;
+    Ok(names.into_iter().map(|(pid, n)| (pid, (n.label, n.description))).collect())
+}
+
+/// The bundled pid2name.json.
+pub fn bundled() -> BTreeMap<String, formats::pid2name::Names> {
+    formats::pid2name::parse(BUNDLED).expect("the bundled pid2name.json is valid")
 }
 
 impl RelationSet {

@@ -66,16 +66,18 @@ pub struct Options {
 
 impl Options {
     pub fn new(input: &Path, out: &Path) -> Self {
-        Options {
+        let mut o = Options {
             input: input.to_path_buf(),
             index: None,
             out: out.to_path_buf(),
             threads: rayon::current_num_threads(),
             shard: None,
-            max_errors: 1000,
-            keep_lists: Contexts::default().keep_lists(),
-            page_time_limit: Duration::from_secs(10),
-        }
+            max_errors: 0,
+            keep_lists: false,
+            page_time_limit: Duration::ZERO,
+        };
+        crate::settings::WikipediaSettings::default().apply(&mut o);
+        o
     }
 }
 

@@ -7,6 +7,7 @@ use arrow::array::{
 
 use crate::columns::{list_struct_fields, offsets, string_lists, strings, u32_lists};
 use crate::error::StageError;
+use schemas::col;
 use schemas::tables::{PAGES, REDIRECTS, SENTENCES};
 
 #[derive(Default)]
@@ -96,7 +97,7 @@ impl SentenceRows {
     pub fn take_batch(&mut self) -> Result<RecordBatch, StageError> {
         let r = std::mem::take(self);
         let schema = SENTENCES.schema();
-        let (item, fields) = list_struct_fields(&schema, "anchors");
+        let (item, fields) = list_struct_fields(&schema, col::ANCHORS);
         let flat: Vec<&wikitext::Anchor> = r.anchors.iter().flatten().collect();
         let u32col = |f: fn(&wikitext::Anchor) -> u32| -> ArrayRef {
             Arc::new(UInt32Array::from_iter_values(flat.iter().map(|a| f(a))))

@@ -26,17 +26,19 @@ pub struct KbPaths {
 
 impl KbPaths {
     pub fn find(dir: &Path) -> Result<Self, TrainerError> {
-        let pick = |file: &str, sub: &str| {
-            [dir.join(file), dir.join(sub).join(file)].into_iter().find(|p| p.is_file())
+        use schemas::tables::{ANCHOR_PRIOR, ENTITIES};
+        let pick = |table: schemas::Table, sub: &str| {
+            let file = table.file_name();
+            [dir.join(&file), dir.join(sub).join(&file)].into_iter().find(|p| p.is_file())
         };
-        let entities = pick("entities.parquet", "wikidata").ok_or_else(|| TrainerError::Data {
+        let entities = pick(ENTITIES, "wikidata").ok_or_else(|| TrainerError::Data {
             path: dir.to_path_buf(),
             msg: "no entities.parquet here or under wikidata/: --kb takes the pipeline's \
                   output directory (e.g. artifacts/ after make dataset) or its wikidata/ stage"
                 .into(),
         })?;
         let wikidata = entities.parent().expect("a file has a parent").to_path_buf();
-        Ok(KbPaths { wikidata, prior: pick("anchor_prior.parquet", "link") })
+        Ok(KbPaths { wikidata, prior: pick(ANCHOR_PRIOR, "link") })
     }
 }
 
@@ -59,12 +61,15 @@ impl Kb {
     pub fn load(paths: &KbPaths, labels: &[String]) -> Result<Self, TrainerError> {
         let wd = &paths.wikidata;
         let mut pid_of_label: HashMap<String, String> = HashMap::new();
-        schemas::rows::for_each_property(&wd.join("properties.parquet"), |pid, label| {
-            if let Some(l) = label {
-                pid_of_label.entry(l.to_string()).or_insert_with(|| pid.to_string());
-            }
-            pid_of_label.entry(pid.to_string()).or_insert_with(|| pid.to_string());
-        })?;
+        schemas::rows::for_each_property(
+            &wd.join(schemas::tables::PROPERTIES.file_name()),
+            |pid, label| {
+                if let Some(l) = label {
+                    pid_of_label.entry(l.to_string()).or_insert_with(|| pid.to_string());
+                }
+                pid_of_label.entry(pid.to_string()).or_insert_with(|| pid.to_string());
+            },
+        )?;
         let relations: Vec<Relation> = labels
             .iter()
             .map(|l| Relation { label: l.clone(), pid: pid_of_label.get(l).cloned() })
@@ -81,7 +86,7 @@ impl Kb {
             ..Default::default()
         });
         let (mut by_title, mut types, mut type_names) = (HashMap::new(), Vec::new(), Vec::new());
-        let entities = wd.join("entities.parquet");
+        let entities = wd.join(schemas::tables::ENTITIES.file_name());
         schemas::rows::for_each_kb_item(&entities, true, |it| {
             for n in it.names {
                 names.add(it.qid, n);
@@ -112,7 +117,7 @@ impl Kb {
         let linker = linker::Linker::new(names, prior.build(), opts)
             .map_err(|e| TrainerError::Data { path: entities.clone(), msg: e.to_string() })?;
         let mut claims = Vec::new();
-        schemas::rows::for_each_claim(&wd.join("claims.parquet"), |h, p, t| {
+        schemas::rows::for_each_claim(&wd.join(schemas::tables::CLAIMS.file_name()), |h, p, t| {
             if let Some(&r) = rel_of_pid.get(p) {
                 claims.push((h, t, r));
             }

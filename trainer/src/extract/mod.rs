@@ -243,6 +243,7 @@ impl Extractor {
                     tail: (t.token_start as usize, t.token_end as usize),
                     head_type: Some(h.entity_type.clone()),
                     tail_type: Some(t.entity_type.clone()),
+                    named: Default::default(),
                     label: String::new(),
                 });
             }

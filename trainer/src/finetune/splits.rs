@@ -316,6 +316,7 @@ mod tests {
             tail: (1, 2),
             head_type: None,
             tail_type: None,
+            named: Default::default(),
             label: label.into(),
         }
     }

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use arrow::array::AsArray;
 use arrow::datatypes::Int64Type;
+use schemas::col;
 use schemas::tables::{PAIRS, RELATIONS};
 
 use super::sampler::{Bag, Scope};
@@ -27,15 +28,35 @@ fn i64s(batch: &arrow::record_batch::RecordBatch, name: &str) -> Vec<i64> {
         .to_vec()
 }
 
+/// Checks the order the scope tables guarantee (their docs in `schemas`): the ranges are
+/// non-empty and tile the rows, each starting where the one before ended, the first at 0.
+fn next_range(
+    path: &Path,
+    what: &str,
+    prev_end: &mut i64,
+    (start, end): (i64, i64),
+) -> Result<(), TrainerError> {
+    if start != *prev_end || end <= start {
+        return Err(TrainerError::Data {
+            path: path.to_path_buf(),
+            msg: format!("{what}: rows [{start}, {end}) do not follow the previous range's end {prev_end} (the table's order is broken)"),
+        });
+    }
+    *prev_end = end;
+    Ok(())
+}
+
 /// Reads `dir/relations.parquet`.
 pub fn relations(dir: &Path) -> Result<Vec<Relation>, TrainerError> {
-    let path = dir.join("relations.parquet");
+    let path = dir.join(schemas::tables::RELATIONS.file_name());
     let mut out = Vec::new();
+    let mut prev_end = 0;
     for batch in schemas::open_table(&path, RELATIONS, 8192)? {
         let batch = batch?;
-        let ids = batch.column_by_name("relation").expect("schema-checked").as_string::<i32>();
-        let (starts, ends) = (i64s(&batch, "row_start"), i64s(&batch, "row_end"));
+        let ids = batch.column_by_name(col::RELATION).expect("schema-checked").as_string::<i32>();
+        let (starts, ends) = (i64s(&batch, col::ROW_START), i64s(&batch, col::ROW_END));
         for i in 0..batch.num_rows() {
+            next_range(&path, ids.value(i), &mut prev_end, (starts[i], ends[i]))?;
             out.push(Relation {
                 id: ids.value(i).to_string(),
                 scope: Scope { start: starts[i], end: ends[i] },
@@ -47,13 +68,14 @@ pub fn relations(dir: &Path) -> Result<Vec<Relation>, TrainerError> {
 
 /// Reads `dir/pairs.parquet` into bags indexed by `pair_id`.
 pub fn bags(dir: &Path) -> Result<Vec<Bag>, TrainerError> {
-    let path = dir.join("pairs.parquet");
+    let path = dir.join(schemas::tables::PAIRS.file_name());
     let mut out = Vec::new();
+    let mut prev_end = 0;
     for batch in schemas::open_table(&path, PAIRS, 8192)? {
         let batch = batch?;
-        let ids = i64s(&batch, "pair_id");
-        let (starts, ends) = (i64s(&batch, "row_start"), i64s(&batch, "row_end"));
-        let negs = batch.column_by_name("negatives").expect("schema-checked").as_list::<i32>();
+        let ids = i64s(&batch, col::PAIR_ID);
+        let (starts, ends) = (i64s(&batch, col::ROW_START), i64s(&batch, col::ROW_END));
+        let negs = batch.column_by_name(col::NEGATIVES).expect("schema-checked").as_list::<i32>();
         for i in 0..batch.num_rows() {
             if ids[i] != out.len() as i64 {
                 return Err(TrainerError::Data {
@@ -61,6 +83,7 @@ pub fn bags(dir: &Path) -> Result<Vec<Bag>, TrainerError> {
                     msg: format!("pair_id {} at position {}", ids[i], out.len()),
                 });
             }
+            next_range(&path, &format!("pair_id {}", ids[i]), &mut prev_end, (starts[i], ends[i]))?;
             let n = negs.value(i);
             let negatives =
                 n.as_primitive::<Int64Type>().values().iter().map(|&v| v as usize).collect();
@@ -72,4 +95,26 @@ pub fn bags(dir: &Path) -> Result<Vec<Bag>, TrainerError> {
         return Err(TrainerError::Data { path, msg: format!("negative pair_id {bad} >= {n}") });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Ranges that tile the rows pass; a gap, an overlap or an empty range is refused.
+    #[test]
+    fn ranges_must_tile_the_rows_in_order() {
+        let cases: [(&[(i64, i64)], bool); 5] = [
+            (&[(0, 2), (2, 3), (3, 7)], true),
+            (&[(1, 2)], false),         // does not start at 0
+            (&[(0, 2), (3, 4)], false), // gap
+            (&[(0, 2), (1, 4)], false), // overlap (or out of order)
+            (&[(0, 2), (2, 2)], false), // empty
+        ];
+        for (ranges, ok) in cases {
+            let mut end = 0;
+            let got = ranges.iter().all(|&r| next_range(Path::new("p"), "r", &mut end, r).is_ok());
+            assert_eq!(got, ok, "{ranges:?}");
+        }
+    }
 }

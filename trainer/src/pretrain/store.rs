@@ -1,4 +1,4 @@
-//! The piece store: every row of sentences.parquet encoded once into word pieces with entity
+//! The piece store: every row of relation_instances.parquet encoded once into word pieces with entity
 //! markers ([`Body`]), written to two flat files and read back row by row with positioned
 //! reads.
 //!
@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 
 use arrow::array::{Array, AsArray, StructArray};
 use arrow::datatypes::UInt32Type;
+use schemas::col;
 use schemas::tables::RELATION_INSTANCES;
 
 use super::input::{body, Body, Markers};
@@ -31,7 +32,7 @@ const RECORD: usize = 28;
 /// What a store was built from; a store whose meta differs is rebuilt. The source and the
 /// tokenizer are identified by their contents (SHA-256), not their sizes: a dataset rebuilt
 /// with other rows, or a tokenizer edited in place, can keep a file's size (issue 20). Hashing a
-/// paper-scale `sentences.parquet` (a few hundred MB) takes about a second per run.
+/// paper-scale `relation_instances.parquet` (a few hundred MB) takes about a second per run.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StoreMeta {
     pub format: u32,
@@ -93,7 +94,7 @@ fn span(col: &StructArray, row: usize) -> (usize, usize) {
         col.column_by_name(name).expect("schema-checked").as_primitive::<UInt32Type>().value(row)
             as usize
     };
-    (get("token_start"), get("token_end"))
+    (get(col::TOKEN_START), get(col::TOKEN_END))
 }
 
 impl PieceStore {
@@ -128,11 +129,12 @@ impl PieceStore {
         let (mut offset, mut rows, mut skipped) = (0u64, 0u64, 0u64);
         for batch in reader.by_ref() {
             let batch = batch?;
-            let ids = batch.column_by_name("row_id").expect("schema-checked");
+            let ids = batch.column_by_name(col::ROW_ID).expect("schema-checked");
             let ids = ids.as_primitive::<arrow::datatypes::Int64Type>();
-            let tokens = batch.column_by_name("tokens").expect("schema-checked").as_list::<i32>();
-            let head = batch.column_by_name("head").expect("schema-checked").as_struct();
-            let tail = batch.column_by_name("tail").expect("schema-checked").as_struct();
+            let tokens =
+                batch.column_by_name(col::TOKENS).expect("schema-checked").as_list::<i32>();
+            let head = batch.column_by_name(col::HEAD).expect("schema-checked").as_struct();
+            let tail = batch.column_by_name(col::TAIL).expect("schema-checked").as_struct();
             for r in 0..batch.num_rows() {
                 if ids.value(r) != rows as i64 {
                     return Err(TrainerError::Data {

@@ -29,7 +29,7 @@ use crate::tokenize::WordPieces;
 /// Where the inputs are and where the run goes.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RunPaths {
-    /// Dataset directory (sentences.parquet, relations.parquet, pairs.parquet).
+    /// Dataset directory (relation_instances.parquet, relations.parquet, pairs.parquet).
     pub data: PathBuf,
     /// The starting model (a Hugging Face BERT directory).
     pub model: PathBuf,
@@ -164,7 +164,7 @@ pub fn run(
         size: tok.vocab_size() as i64,
     };
 
-    let sentences = paths.data.join("sentences.parquet");
+    let sentences = schemas::tables::RELATION_INSTANCES.path_in(&paths.data);
     let bar = progress_bar(0, opts.progress, "encoding sentences");
     let store = PieceStore::open_or_build(
         &out.join("pieces"),
