@@ -7,6 +7,7 @@ use std::path::Path;
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::UInt64Type;
 
+use crate::col;
 use crate::error::SchemaError;
 use crate::ids::Qid;
 use crate::reader::open_table_columns;
@@ -30,7 +31,7 @@ pub fn for_each_kb_item(
     enwiki_only: bool,
     mut f: impl FnMut(&KbItem),
 ) -> Result<(), SchemaError> {
-    let cols = ["qid", "kind", "label", "aliases", "enwiki_title", "coarse_type"];
+    let cols = [col::QID, col::KIND, col::LABEL, col::ALIASES, col::ENWIKI_TITLE, col::COARSE_TYPE];
     for b in open_table_columns(path, ENTITIES, BATCH, &cols)? {
         let b = b?;
         let (qid, kind, label) = (
@@ -71,7 +72,7 @@ pub fn for_each_prior_row(
     mut f: impl FnMut(&str, Qid, u64),
 ) -> Result<(), SchemaError> {
     let mut row = 0u64;
-    for b in open_table_columns(path, ANCHOR_PRIOR, BATCH, &["surface", "qid", "count"])? {
+    for b in open_table_columns(path, ANCHOR_PRIOR, BATCH, &[col::SURFACE, col::QID, col::COUNT])? {
         let b = b?;
         let (s, q) = (b.column(0).as_string::<i32>(), b.column(1).as_string::<i32>());
         let n = b.column(2).as_primitive::<UInt64Type>();
@@ -91,7 +92,7 @@ pub fn for_each_prior_row(
 /// Calls `f(head, property, tail)` for every row of a `claims` table whose head and tail are
 /// items (rows with other ids are skipped).
 pub fn for_each_claim(path: &Path, mut f: impl FnMut(Qid, &str, Qid)) -> Result<(), SchemaError> {
-    for b in open_table_columns(path, CLAIMS, BATCH, &["head", "property", "tail"])? {
+    for b in open_table_columns(path, CLAIMS, BATCH, &[col::HEAD, col::PROPERTY, col::TAIL])? {
         let b = b?;
         let (h, p, t) = (
             b.column(0).as_string::<i32>(),
@@ -112,7 +113,7 @@ pub fn for_each_property(
     path: &Path,
     mut f: impl FnMut(&str, Option<&str>),
 ) -> Result<(), SchemaError> {
-    for b in open_table_columns(path, PROPERTIES, BATCH, &["pid", "label"])? {
+    for b in open_table_columns(path, PROPERTIES, BATCH, &[col::PID, col::LABEL])? {
         let b = b?;
         let (p, l) = (b.column(0).as_string::<i32>(), b.column(1).as_string::<i32>());
         for i in 0..b.num_rows() {

@@ -32,7 +32,7 @@ fn i64s(batch: &arrow::record_batch::RecordBatch, name: &str) -> Vec<i64> {
 /// non-empty and tile the rows, each starting where the one before ended, the first at 0.
 fn next_range(
     path: &Path,
-    what: &str,
+    what: impl std::fmt::Display,
     prev_end: &mut i64,
     (start, end): (i64, i64),
 ) -> Result<(), TrainerError> {
@@ -83,7 +83,12 @@ pub fn bags(dir: &Path) -> Result<Vec<Bag>, TrainerError> {
                     msg: format!("pair_id {} at position {}", ids[i], out.len()),
                 });
             }
-            next_range(&path, &format!("pair_id {}", ids[i]), &mut prev_end, (starts[i], ends[i]))?;
+            next_range(
+                &path,
+                format_args!("pair_id {}", ids[i]),
+                &mut prev_end,
+                (starts[i], ends[i]),
+            )?;
             let n = negs.value(i);
             let negatives =
                 n.as_primitive::<Int64Type>().values().iter().map(|&v| v as usize).collect();
