@@ -106,7 +106,7 @@ enum PageOut {
         title: String,
         revision: i64,
         timestamp: String,
-        sentences: Vec<wikitext::Sentence>,
+        sentences: wikitext::SentenceColumns,
     },
     Redirect {
         id: i64,
@@ -141,7 +141,7 @@ fn process_page(p: &PageBytes, opts: &Options) -> PageOut {
     }
     let started = Instant::now();
     let clean = wikitext::CleanOptions { keep_lists: opts.keep_lists };
-    let sentences = wikitext::page_sentences(&page.text, &clean);
+    let sentences = wikitext::page_sentence_columns(&page.text, &clean);
     let took = started.elapsed();
     if took > opts.page_time_limit {
         return PageOut::Slow { title: page.title, millis: took.as_millis() };
@@ -180,16 +180,16 @@ impl Writer<'_> {
                 self.page_rows.revision_id.push(revision);
                 self.page_rows.timestamp.push(timestamp);
                 self.page_rows.num_sentences.push(sentences.len() as u32);
-                for (i, s) in sentences.into_iter().enumerate() {
-                    self.stats.sentences += 1;
-                    self.stats.anchors += s.anchors.len() as u64;
-                    let ctx = match s.context {
-                        wikitext::Context::Paragraph => "paragraph",
-                        wikitext::Context::List => "list",
-                    };
-                    *self.stats.sentences_by_context.entry(ctx.into()).or_default() += 1;
-                    self.sentence_rows.push(id, i as u32, s);
+                self.stats.sentences += sentences.len() as u64;
+                self.stats.anchors += sentences.anchors.len() as u64;
+                let lists =
+                    sentences.contexts.iter().filter(|&&c| c == wikitext::Context::List).count();
+                for (ctx, n) in [("paragraph", sentences.len() - lists), ("list", lists)] {
+                    if n > 0 {
+                        *self.stats.sentences_by_context.entry(ctx.into()).or_default() += n as u64;
+                    }
                 }
+                self.sentence_rows.push_page(id, &sentences);
             }
             PageOut::Redirect { id, title, target } => {
                 *self.stats.pages_by_namespace.entry(0).or_default() += 1;

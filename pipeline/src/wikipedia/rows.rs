@@ -2,10 +2,12 @@
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, Int32Array, Int64Array, ListArray, RecordBatch, StructArray, UInt32Array,
+    ArrayRef, Int32Array, Int64Array, ListArray, RecordBatch, StringBuilder, StructArray,
+    UInt32Array,
 };
+use arrow::datatypes::{DataType, Field};
 
-use crate::columns::{list_struct_fields, offsets, string_lists, strings, u32_lists};
+use crate::columns::{list_struct_fields, offsets, strings};
 use crate::error::StageError;
 use schemas::col;
 use schemas::tables::{PAGES, REDIRECTS, SENTENCES};
@@ -60,16 +62,38 @@ impl RedirectRows {
     }
 }
 
-#[derive(Default)]
+/// The `sentences` rows of the pages pushed so far, held as Arrow builders and flat vectors
+/// (a page's [`wikitext::SentenceColumns`] is appended by copying its columns, not row by row).
 pub struct SentenceRows {
-    pub page_id: Vec<i64>,
-    pub sentence_index: Vec<u32>,
-    pub context: Vec<&'static str>,
-    pub text: Vec<String>,
-    pub tokens: Vec<Vec<String>>,
-    pub token_starts: Vec<Vec<u32>>,
-    pub token_ends: Vec<Vec<u32>>,
-    pub anchors: Vec<Vec<wikitext::Anchor>>,
+    page_id: Vec<i64>,
+    sentence_index: Vec<u32>,
+    context: Vec<&'static str>,
+    text: StringBuilder,
+    tokens: StringBuilder,
+    token_starts: Vec<u32>,
+    token_ends: Vec<u32>,
+    tokens_per_row: Vec<usize>,
+    anchor_target: StringBuilder,
+    anchor_spans: [Vec<u32>; 4],
+    anchors_per_row: Vec<usize>,
+}
+
+impl Default for SentenceRows {
+    fn default() -> Self {
+        SentenceRows {
+            page_id: Vec::new(),
+            sentence_index: Vec::new(),
+            context: Vec::new(),
+            text: StringBuilder::new(),
+            tokens: StringBuilder::new(),
+            token_starts: Vec::new(),
+            token_ends: Vec::new(),
+            tokens_per_row: Vec::new(),
+            anchor_target: StringBuilder::new(),
+            anchor_spans: Default::default(),
+            anchors_per_row: Vec::new(),
+        }
+    }
 }
 
 impl SentenceRows {
@@ -80,55 +104,69 @@ impl SentenceRows {
         self.page_id.is_empty()
     }
 
-    pub fn push(&mut self, page_id: i64, index: u32, s: wikitext::Sentence) {
-        self.page_id.push(page_id);
-        self.sentence_index.push(index);
-        self.context.push(match s.context {
-            wikitext::Context::Paragraph => "paragraph",
-            wikitext::Context::List => "list",
-        });
-        self.text.push(s.text);
-        self.tokens.push(s.tokens);
-        self.token_starts.push(s.token_starts);
-        self.token_ends.push(s.token_ends);
-        self.anchors.push(s.anchors);
+    /// Appends a page's sentences, numbered from 0 in page order.
+    pub fn push_page(&mut self, page_id: i64, s: &wikitext::SentenceColumns) {
+        for i in 0..s.len() {
+            self.page_id.push(page_id);
+            self.sentence_index.push(i as u32);
+            self.context.push(match s.contexts[i] {
+                wikitext::Context::Paragraph => "paragraph",
+                wikitext::Context::List => "list",
+            });
+            self.text.append_value(s.text_of(i));
+            self.tokens_per_row.push(s.token_offsets[i + 1] - s.token_offsets[i]);
+            self.anchors_per_row.push(s.anchor_offsets[i + 1] - s.anchor_offsets[i]);
+        }
+        for &(a, b) in &s.token_bytes {
+            self.tokens.append_value(&s.text[a..b]);
+        }
+        self.token_starts.extend_from_slice(&s.token_starts);
+        self.token_ends.extend_from_slice(&s.token_ends);
+        for a in &s.anchors {
+            self.anchor_target.append_value(&a.target);
+            let [cs, ce, ts, te] = &mut self.anchor_spans;
+            cs.push(a.char_start);
+            ce.push(a.char_end);
+            ts.push(a.token_start);
+            te.push(a.token_end);
+        }
     }
 
     pub fn take_batch(&mut self) -> Result<RecordBatch, StageError> {
-        let r = std::mem::take(self);
+        let mut r = std::mem::take(self);
         let schema = SENTENCES.schema();
         let (item, fields) = list_struct_fields(&schema, col::ANCHORS);
-        let flat: Vec<&wikitext::Anchor> = r.anchors.iter().flatten().collect();
-        let u32col = |f: fn(&wikitext::Anchor) -> u32| -> ArrayRef {
-            Arc::new(UInt32Array::from_iter_values(flat.iter().map(|a| f(a))))
-        };
+        let [cs, ce, ts, te] = r.anchor_spans.map(|v| Arc::new(UInt32Array::from(v)) as ArrayRef);
         let anchor_struct = StructArray::try_new(
             fields,
-            vec![
-                strings(&flat.iter().map(|a| a.target.as_str()).collect::<Vec<_>>()),
-                u32col(|a| a.char_start),
-                u32col(|a| a.char_end),
-                u32col(|a| a.token_start),
-                u32col(|a| a.token_end),
-            ],
+            vec![Arc::new(r.anchor_target.finish()), cs, ce, ts, te],
             None,
         )?;
         let anchors = ListArray::try_new(
             item,
-            offsets(r.anchors.iter().map(Vec::len)),
+            offsets(r.anchors_per_row.into_iter()),
             Arc::new(anchor_struct),
             None,
         )?;
+        let token_offsets = offsets(r.tokens_per_row.into_iter());
+        let list = |values: ArrayRef, ty: DataType| -> Result<ArrayRef, StageError> {
+            Ok(Arc::new(ListArray::try_new(
+                Arc::new(Field::new_list_field(ty, false)),
+                token_offsets.clone(),
+                values,
+                None,
+            )?))
+        };
         Ok(RecordBatch::try_new(
             schema,
             vec![
                 Arc::new(Int64Array::from(r.page_id)),
                 Arc::new(UInt32Array::from(r.sentence_index)),
                 strings(&r.context),
-                strings(&r.text),
-                string_lists(&r.tokens),
-                u32_lists(&r.token_starts),
-                u32_lists(&r.token_ends),
+                Arc::new(r.text.finish()),
+                list(Arc::new(r.tokens.finish()), DataType::Utf8)?,
+                list(Arc::new(UInt32Array::from(r.token_starts)), DataType::UInt32)?,
+                list(Arc::new(UInt32Array::from(r.token_ends)), DataType::UInt32)?,
                 Arc::new(anchors),
             ],
         )?)

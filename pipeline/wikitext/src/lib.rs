@@ -26,6 +26,7 @@ mod blocks;
 mod braces;
 mod builder;
 mod clean;
+mod columns;
 mod entities;
 mod inline;
 mod links;
@@ -36,7 +37,8 @@ mod title;
 mod tokens;
 
 pub use clean::{clean_page, CleanOptions, Paragraph, ParagraphAnchor};
-pub use page::{page_sentences, MIN_TOKENS};
+pub use columns::SentenceColumns;
+pub use page::{page_sentence_columns, page_sentences, MIN_TOKENS};
 pub use sentences::split_sentences;
 pub use title::normalize_title;
 pub use tokens::{tokenize, Token};

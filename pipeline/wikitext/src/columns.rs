@@ -1,0 +1,85 @@
+//! The sentences of one page as columns: a handful of allocations per page instead of one per
+//! token, sentence and token list. The `wikipedia` stage appends these straight to its Arrow
+//! builders; [`SentenceColumns::into_sentences`] gives the row view ([`Sentence`]).
+
+use crate::{Anchor, Context, Sentence};
+
+/// Sentences of one page, column by column. Sentence `i`'s text is
+/// `text[text_offsets[i]..text_offsets[i + 1]]`, its tokens are the entries
+/// `token_offsets[i]..token_offsets[i + 1]` of the token columns, its anchors the entries
+/// `anchor_offsets[i]..anchor_offsets[i + 1]` of `anchors`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentenceColumns {
+    pub contexts: Vec<Context>,
+    /// Every sentence's text, concatenated.
+    pub text: String,
+    /// Byte offsets into `text`; one more than there are sentences, starting at 0.
+    pub text_offsets: Vec<usize>,
+    /// Byte span of each token in `text` (absolute: token texts are `text[a..b]`).
+    pub token_bytes: Vec<(usize, usize)>,
+    /// Char span of each token in its sentence's text (as [`Sentence::token_starts`]/`ends`).
+    pub token_starts: Vec<u32>,
+    pub token_ends: Vec<u32>,
+    /// Offsets into the token columns; one more than there are sentences, starting at 0.
+    pub token_offsets: Vec<usize>,
+    pub anchors: Vec<Anchor>,
+    /// Offsets into `anchors`; one more than there are sentences, starting at 0.
+    pub anchor_offsets: Vec<usize>,
+}
+
+impl Default for SentenceColumns {
+    fn default() -> Self {
+        SentenceColumns {
+            contexts: Vec::new(),
+            text: String::new(),
+            text_offsets: vec![0],
+            token_bytes: Vec::new(),
+            token_starts: Vec::new(),
+            token_ends: Vec::new(),
+            token_offsets: vec![0],
+            anchors: Vec::new(),
+            anchor_offsets: vec![0],
+        }
+    }
+}
+
+impl SentenceColumns {
+    /// The number of sentences.
+    pub fn len(&self) -> usize {
+        self.contexts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.contexts.is_empty()
+    }
+
+    /// Sentence `i`'s text.
+    pub fn text_of(&self, i: usize) -> &str {
+        &self.text[self.text_offsets[i]..self.text_offsets[i + 1]]
+    }
+
+    /// Sentence `i`'s anchors.
+    pub fn anchors_of(&self, i: usize) -> &[Anchor] {
+        &self.anchors[self.anchor_offsets[i]..self.anchor_offsets[i + 1]]
+    }
+
+    /// The row view: one [`Sentence`] per sentence.
+    pub fn into_sentences(self) -> Vec<Sentence> {
+        (0..self.len())
+            .map(|i| {
+                let tokens = self.token_offsets[i]..self.token_offsets[i + 1];
+                Sentence {
+                    context: self.contexts[i],
+                    text: self.text_of(i).to_string(),
+                    tokens: self.token_bytes[tokens.clone()]
+                        .iter()
+                        .map(|&(a, b)| self.text[a..b].to_string())
+                        .collect(),
+                    token_starts: self.token_starts[tokens.clone()].to_vec(),
+                    token_ends: self.token_ends[tokens].to_vec(),
+                    anchors: self.anchors_of(i).to_vec(),
+                }
+            })
+            .collect()
+    }
+}
