@@ -119,7 +119,9 @@ pub fn open_dump_with(path: &Path, threads: usize) -> Result<Dump, StageError> {
         )),
         Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(counted)),
         Compression::Bzip2 if threads > 1 => Box::new(mibz2::BzReader::parallel(counted, threads)),
-        Compression::Bzip2 => Box::new(bzip2::bufread::MultiBzDecoder::new(counted)),
+        // mibz2 on one thread too: byte for byte libbzip2's output for ~half its CPU (the
+        // multistream dump x20 decoded by each, issue 19, docs/SCALE.md).
+        Compression::Bzip2 => Box::new(mibz2::BzReader::new(counted)),
     };
     Ok(Dump { path: path.to_path_buf(), compression, file_len, position, reader })
 }
@@ -140,7 +142,7 @@ fn open_stdin(path: &Path) -> Result<Dump, StageError> {
     let reader: Box<dyn Read + Send> = match compression {
         Compression::Plain => Box::new(buffered),
         Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(buffered)),
-        Compression::Bzip2 => Box::new(bzip2::bufread::MultiBzDecoder::new(buffered)),
+        Compression::Bzip2 => Box::new(mibz2::BzReader::new(buffered)),
     };
     Ok(Dump { path: path.to_path_buf(), compression, file_len: 0, position, reader })
 }
