@@ -133,9 +133,13 @@ fn emit(src: &str, links: bool, out: &mut TextBuilder, anchors: &mut Vec<RawAnch
                 }
             },
             _ => {
-                let Some(c) = src[i..].chars().next() else { break };
-                out.push(c);
-                i += c.len_utf8();
+                // Up to the next byte one of the arms above may take, as one slice.
+                let run = b[i + 1..].iter().position(|c| {
+                    matches!(c, b'[' | b']' | b'{' | b'}' | b'|' | b'\'' | b'_' | b'&')
+                });
+                let end = run.map_or(b.len(), |n| i + 1 + n);
+                out.push_str(&src[i..end]);
+                i = end;
             }
         }
     }
