@@ -10,10 +10,11 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use arrow::record_batch::RecordBatch;
-use parquet::arrow::ArrowWriter;
+use parquet::arrow::{ArrowSchemaConverter, ArrowWriter};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::{KeyValue, SortingColumn};
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
 
 use crate::error::SchemaError;
 use crate::provenance::Provenance;
@@ -29,12 +30,29 @@ pub struct SinkOptions {
     pub zstd_level: i32,
     /// Columns (by name) the rows are sorted by, ascending; declared in each row group.
     pub sorted_by: Vec<String>,
+    /// Leaf columns (dotted Parquet paths, e.g. `tokens.list.item`) written without min/max
+    /// statistics: free text nobody filters on, where computing them only costs CPU.
+    pub no_statistics: Vec<String>,
+    /// Leaf columns written without dictionary encoding: nearly every value is distinct, so
+    /// interning them only costs CPU before the writer falls back to plain encoding.
+    pub no_dictionary: Vec<String>,
 }
 
 impl Default for SinkOptions {
     fn default() -> Self {
-        SinkOptions { max_row_group_rows: 64 * 1024, zstd_level: 3, sorted_by: Vec::new() }
+        SinkOptions {
+            max_row_group_rows: 64 * 1024,
+            zstd_level: 3,
+            sorted_by: Vec::new(),
+            no_statistics: Vec::new(),
+            no_dictionary: Vec::new(),
+        }
     }
+}
+
+/// A dotted leaf path (`anchors.list.item.target`) as Parquet's column path.
+fn column_path(dotted: &str) -> ColumnPath {
+    ColumnPath::new(dotted.split('.').map(str::to_string).collect())
 }
 
 /// A Parquet file being written for one table of the contract.
@@ -75,6 +93,17 @@ impl ParquetSink {
                 nulls_first: false,
             });
         }
+        // A column option naming no leaf column would silently do nothing: refuse it.
+        let leaves = ArrowSchemaConverter::new().convert(&schema).map_err(pq)?;
+        for c in options.no_statistics.iter().chain(&options.no_dictionary) {
+            if !leaves.columns().iter().any(|l| l.path().string() == *c) {
+                return Err(SchemaError::SchemaMismatch {
+                    path: dest.to_path_buf(),
+                    table: table.name.into(),
+                    detail: format!("column option for {c}, which is no leaf column"),
+                });
+            }
+        }
         let provenance_json = serde_json::to_string(provenance).unwrap_or_default();
         let props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(ZstdLevel::try_new(options.zstd_level).map_err(pq)?))
@@ -85,7 +114,14 @@ impl ParquetSink {
                 KeyValue::new(META_VERSION.into(), table.version.to_string()),
                 KeyValue::new(META_PROVENANCE.into(), provenance_json),
             ]))
-            .set_created_by(format!("wikirel {}", env!("CARGO_PKG_VERSION")))
+            .set_created_by(format!("wikirel {}", env!("CARGO_PKG_VERSION")));
+        let props = options.no_statistics.iter().fold(props, |p, c| {
+            p.set_column_statistics_enabled(column_path(c), EnabledStatistics::None)
+        });
+        let props = options
+            .no_dictionary
+            .iter()
+            .fold(props, |p, c| p.set_column_dictionary_enabled(column_path(c), false))
             .build();
         if let Some(parent) = dest.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)

@@ -129,3 +129,41 @@ fn a_wrong_table_is_refused() {
     let err = open_table(&path, schemas::tables::PAGES, 1024).err().unwrap();
     assert!(err.to_string().contains("expected a `pages` table"), "{err}");
 }
+
+/// `no_statistics` and `no_dictionary` reach the file (DuckDB's view of its column chunks), and
+/// only for the columns named; a name that is no leaf column is refused, naming it.
+#[test]
+fn column_options_reach_the_named_columns_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("claims.parquet");
+    let prov = Provenance::new("wikirel-test", "roundtrip").with_inputs(["fixture"]);
+    let opts = SinkOptions {
+        no_statistics: vec!["tail".into()],
+        no_dictionary: vec!["head".into()],
+        ..Default::default()
+    };
+    let mut sink = ParquetSink::create(&path, CLAIMS, &prov, &opts).unwrap();
+    sink.write(&claims_batch(&ROWS)).unwrap();
+    sink.finish().unwrap();
+    let script = r#"
+import duckdb, json, sys
+p = sys.argv[1]
+con = duckdb.connect()
+rows = con.execute(f"SELECT path_in_schema, stats_min_value IS NOT NULL, encodings FROM parquet_metadata('{p}')").fetchall()
+print(json.dumps({r[0]: {"stats": r[1], "dict": "DICTIONARY" in r[2]} for r in rows}))
+"#;
+    let out = Command::new(python()).args(["-c", script]).arg(&path).output().unwrap();
+    assert!(out.status.success(), "duckdb failed: {}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["tail"]["stats"], false, "{v}");
+    assert_eq!(v["head"]["stats"], true, "{v}");
+    assert_eq!(v["head"]["dict"], false, "{v}");
+    assert_eq!(v["tail"]["dict"], true, "{v}");
+
+    let bad = SinkOptions { no_dictionary: vec!["tails".into()], ..Default::default() };
+    let err = ParquetSink::create(&dir.path().join("x.parquet"), CLAIMS, &prov, &bad)
+        .err()
+        .expect("an unknown column is refused")
+        .to_string();
+    assert!(err.contains("tails") && err.contains("x.parquet"), "{err}");
+}
