@@ -107,7 +107,7 @@ enum PageOut {
         title: String,
         revision: i64,
         timestamp: String,
-        sentences: wikitext::SentenceColumns,
+        sentences: Box<wikitext::SentenceColumns>,
     },
     Redirect {
         id: i64,
@@ -142,7 +142,7 @@ fn process_page(p: &PageBytes, opts: &Options) -> PageOut {
     }
     let started = Instant::now();
     let clean = wikitext::CleanOptions { keep_lists: opts.keep_lists };
-    let sentences = wikitext::page_sentence_columns(&page.text, &clean);
+    let sentences = Box::new(wikitext::page_sentence_columns(&page.text, &clean));
     let took = started.elapsed();
     if took > opts.page_time_limit {
         return PageOut::Slow { title: page.title, millis: took.as_millis() };
