@@ -38,11 +38,18 @@ fn paragraph_sentences(mut p: Paragraph, scratch: &mut Scratch, out: &mut Senten
     let Scratch { chars, byte_at } = scratch;
     chars.clear();
     byte_at.clear();
-    for (b, c) in p.text.char_indices() {
-        chars.push(c);
-        byte_at.push(b);
+    // Most paragraphs are ASCII: a char is a byte there, and its byte offset its index.
+    let ascii = p.text.is_ascii();
+    if ascii {
+        chars.extend(p.text.bytes().map(char::from));
+    } else {
+        for (b, c) in p.text.char_indices() {
+            chars.push(c);
+            byte_at.push(b);
+        }
+        byte_at.push(p.text.len());
     }
-    byte_at.push(p.text.len());
+    let byte_at = |k: usize| if ascii { k } else { byte_at[k] };
     let spans = sentences::split_chars(chars);
     let mut next_anchor = 0;
     for &(s, e) in &spans {
@@ -78,10 +85,10 @@ fn paragraph_sentences(mut p: Paragraph, scratch: &mut Scratch, out: &mut Senten
         }
         // The sentence's bytes, and each token's, relative to where the sentence lands in
         // `out.text`.
-        let (sb, base) = (byte_at[s], out.text.len());
-        out.text.push_str(&p.text[sb..byte_at[e]]);
+        let (sb, base) = (byte_at(s), out.text.len());
+        out.text.push_str(&p.text[sb..byte_at(e)]);
         for &(a, b) in &spans {
-            out.token_bytes.push((base + byte_at[s + a] - sb, base + byte_at[s + b] - sb));
+            out.token_bytes.push((base + byte_at(s + a) - sb, base + byte_at(s + b) - sb));
             out.token_starts.push(a as u32);
             out.token_ends.push(b as u32);
         }

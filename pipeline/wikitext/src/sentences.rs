@@ -33,7 +33,9 @@ pub(crate) fn split_chars(text: &[char]) -> Vec<(usize, usize)> {
     let mut start = 0;
     let mut i = 0;
     while i < n {
-        if !TERMINATORS.contains(&text[i]) {
+        let c = text[i];
+        // Letters, digits and spaces (most chars) first: none ends a sentence.
+        if c.is_ascii_alphanumeric() || c == ' ' || !TERMINATORS.contains(&c) {
             i += 1;
             continue;
         }

@@ -59,12 +59,12 @@ pub(crate) fn token_spans(chars: &[char]) -> Vec<(usize, usize)> {
     let mut words = Vec::new();
     let mut i = 0;
     while i < chars.len() {
-        if chars[i].is_whitespace() {
+        if is_space(chars[i]) {
             i += 1;
             continue;
         }
         let s = i;
-        while i < chars.len() && !chars[i].is_whitespace() {
+        while i < chars.len() && !is_space(chars[i]) {
             i += 1;
         }
         words.push((s, i));
@@ -75,6 +75,18 @@ pub(crate) fn token_spans(chars: &[char]) -> Vec<(usize, usize)> {
         split_word(chars, s, e, w == last, &mut out);
     }
     out
+}
+
+/// `char::is_whitespace` with the answer for ASCII letters and digits (most chars) first.
+#[inline]
+fn is_space(c: char) -> bool {
+    !c.is_ascii_alphanumeric() && c.is_whitespace()
+}
+
+/// `set.contains(&c)` for sets of punctuation only, with ASCII letters and digits answered first.
+#[inline]
+fn is_in(set: &[char], c: char) -> bool {
+    !c.is_ascii_alphanumeric() && set.contains(&c)
 }
 
 fn is_clitic_word(word: &[char]) -> bool {
@@ -89,7 +101,7 @@ fn split_word(
     out: &mut Vec<(usize, usize)>,
 ) {
     // Leading punctuation.
-    while s < e && LEADING.contains(&chars[s]) && !is_clitic_word(&chars[s..e]) {
+    while s < e && is_in(LEADING, chars[s]) && !is_clitic_word(&chars[s..e]) {
         out.push((s, s + 1));
         s += 1;
     }
@@ -114,7 +126,7 @@ fn split_word(
             }
             break;
         }
-        if TRAILING.contains(&c) && !is_clitic_word(&chars[s..e]) {
+        if is_in(TRAILING, c) && !is_clitic_word(&chars[s..e]) {
             suffix.push((e - 1, e));
             e -= 1;
             continue;
