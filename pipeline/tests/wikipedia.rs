@@ -241,6 +241,33 @@ fn a_malformed_page_is_skipped_and_counted() {
     assert_eq!(stats.articles + stats.redirects, 190 - 1);
 }
 
+/// The rows are written on a thread of their own: when it stops on an error (here more
+/// malformed pages than `--max-errors` allows), the run reports that error, not the producer's
+/// closed channel, on any thread count, and leaves no table behind.
+#[test]
+fn too_many_malformed_pages_stop_the_run_with_the_writers_error_and_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let xml = std::fs::read_to_string(e2e("pages-articles.xml")).unwrap();
+    let cut = xml.find("<revision>").unwrap();
+    let broken = format!("{}<revision><text>unclosed</revision>{}", &xml[..cut], &xml[cut..]);
+    // The dump repeated after the broken page, ~19 MB: more 4 MB chunks than the writer's
+    // channel holds, so the reader side also sees the writer stop.
+    let input = dir.path().join("broken.xml");
+    std::fs::write(&input, broken + &xml.repeat(40)).unwrap();
+    for threads in [1, 2] {
+        let out = dir.path().join(format!("out{threads}"));
+        let mut opts = Options::new(&input, &out);
+        opts.max_errors = 0;
+        opts.threads = threads;
+        let err = wikipedia::run(&opts).err().expect("over --max-errors").to_string();
+        assert!(err.contains("broken.xml") && err.contains("malformed"), "{threads}: {err}");
+        assert!(!err.contains("writer stopped"), "{threads}: {err}");
+        let left: Vec<_> =
+            std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert!(left.is_empty(), "{threads}: {left:?}");
+    }
+}
+
 #[test]
 fn a_truncated_bz2_is_an_error_naming_file_and_offset_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
