@@ -259,7 +259,7 @@ fn too_many_malformed_pages_stop_the_run_with_the_writers_error_and_write_nothin
         let mut opts = Options::new(&input, &out);
         opts.max_errors = 0;
         opts.threads = threads;
-        let err = wikipedia::run(&opts).err().expect("over --max-errors").to_string();
+        let err = wikipedia::run(&opts).expect_err("over --max-errors").to_string();
         assert!(err.contains("broken.xml") && err.contains("malformed"), "{threads}: {err}");
         assert!(!err.contains("writer stopped"), "{threads}: {err}");
         let left: Vec<_> =
