@@ -227,14 +227,21 @@ fn e2e_sentences_come_out_with_their_anchors_on_the_right_spans() {
     assert_eq!(ok, anchors);
 }
 
-#[test]
-fn a_malformed_page_is_skipped_and_counted() {
-    let dir = tempfile::tempdir().unwrap();
+/// `broken.xml` in `dir`: the e2e dump with its first page's revision unclosed, then the
+/// whole dump `copies` more times.
+fn broken_dump(dir: &Path, copies: usize) -> PathBuf {
     let xml = std::fs::read_to_string(e2e("pages-articles.xml")).unwrap();
     let cut = xml.find("<revision>").unwrap();
     let broken = format!("{}<revision><text>unclosed</revision>{}", &xml[..cut], &xml[cut..]);
-    let input = dir.path().join("broken.xml");
-    std::fs::write(&input, broken).unwrap();
+    let input = dir.join("broken.xml");
+    std::fs::write(&input, broken + &xml.repeat(copies)).unwrap();
+    input
+}
+
+#[test]
+fn a_malformed_page_is_skipped_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = broken_dump(dir.path(), 0);
     let out = dir.path().join("out");
     let stats = wikipedia::run(&Options::new(&input, &out)).unwrap();
     assert_eq!(stats.malformed_pages, 1);
@@ -247,13 +254,9 @@ fn a_malformed_page_is_skipped_and_counted() {
 #[test]
 fn too_many_malformed_pages_stop_the_run_with_the_writers_error_and_write_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let xml = std::fs::read_to_string(e2e("pages-articles.xml")).unwrap();
-    let cut = xml.find("<revision>").unwrap();
-    let broken = format!("{}<revision><text>unclosed</revision>{}", &xml[..cut], &xml[cut..]);
     // The dump repeated after the broken page, ~19 MB: more 4 MB chunks than the writer's
     // channel holds, so the reader side also sees the writer stop.
-    let input = dir.path().join("broken.xml");
-    std::fs::write(&input, broken + &xml.repeat(40)).unwrap();
+    let input = broken_dump(dir.path(), 40);
     for threads in [1, 2] {
         let out = dir.path().join(format!("out{threads}"));
         let mut opts = Options::new(&input, &out);
