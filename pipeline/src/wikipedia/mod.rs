@@ -272,10 +272,10 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
             .setting("keep_lists", opts.keep_lists)
             .setting("shard", format!("{:?}", opts.shard.map(|s| (s.index(), s.of()))));
     // zstd level 1, not 3: 9% less CPU for the whole stage, 8% larger `sentences.parquet`
-    // (the real 206-page dump x20, 1 thread, farm-bench A/B; issue 19). The stage is CPU-bound
-    // and `link` reads its output once.
+    // (the real 206-page dump x20, 1 thread, paired A/B runs; issue 19). The stage is
+    // CPU-bound and `link` reads its output once.
     // No statistics for the free-text leaves and no dictionary for `text` (nearly every
-    // sentence distinct): 0.97x CPU, the file no larger (9 alternating runs, issue 19).
+    // sentence distinct): 0.95x CPU, the file no larger (7 alternating runs, issue 19).
     let so = SinkOptions { zstd_level: 1, ..SinkOptions::default() };
     let list_item = |c: &str| format!("{c}.list.item");
     let sentences_so = SinkOptions {
@@ -318,8 +318,8 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
         .build()
         .map_err(|e| StageError::Invalid { path: opts.input.clone(), msg: e.to_string() })?;
     // Rows are encoded and written on a thread of their own while the pool cleans the next
-    // pages: on the main thread, Parquet encoding (~20% of the stage's CPU) left the pool idle.
-    // The channel holds a few batches (a batch: one chunk's or one group of streams' pages), so
+    // pages: on the main thread, Parquet encoding (about a third of the stage's CPU) left the
+    // pool idle. The channel holds two batches (a batch: one chunk's or one stream's pages), so
     // memory stays bounded when the writer is the slower side.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(2);
     let (produced, written) = std::thread::scope(|scope| {

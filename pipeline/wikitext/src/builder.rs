@@ -61,7 +61,7 @@ impl TextBuilder {
     /// [`push`](Self::push) of each char of `run`, all ASCII letters or digits. Such a char is
     /// never dropped and can only form markup as the `f` of `<ref`; so once a pending space is
     /// settled and no `<` is among the text's last 3 bytes, the rest is copied as it is (the
-    /// char-by-char push was ~10% of the `wikipedia` stage's CPU, issue 19).
+    /// char-by-char push was ~8% of the `wikipedia` stage's CPU, issue 19).
     fn push_ascii_alnum(&mut self, run: &str) {
         debug_assert!(run.bytes().all(|c| c.is_ascii_alphanumeric()));
         let b = run.as_bytes();
