@@ -30,17 +30,18 @@ pub fn string_lists(values: &[Vec<String>]) -> ArrayRef {
 pub fn primitive_lists<T: ArrowPrimitiveType>(values: &[Vec<T::Native>]) -> ArrayRef {
     let offsets = offsets(values.iter().map(Vec::len));
     let flat = PrimitiveArray::<T>::from_iter_values(values.iter().flatten().copied());
-    Arc::new(ListArray::new(
-        Arc::new(Field::new_list_field(T::DATA_TYPE, false)),
-        offsets,
-        Arc::new(flat),
-        None,
-    ))
+    list(Arc::new(flat), offsets)
 }
 
 /// `list<uint32>` (non-nullable items) from row vectors.
 pub fn u32_lists(values: &[Vec<u32>]) -> ArrayRef {
     primitive_lists::<UInt32Type>(values)
+}
+
+/// The list column (non-nullable items) whose row `i` is `values[offsets[i]..offsets[i + 1]]`.
+pub fn list(values: ArrayRef, offsets: OffsetBuffer<i32>) -> ArrayRef {
+    let item = Arc::new(Field::new_list_field(values.data_type().clone(), false));
+    Arc::new(ListArray::new(item, offsets, values, None))
 }
 
 /// List offsets for rows of the given lengths.

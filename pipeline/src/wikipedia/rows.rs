@@ -5,9 +5,8 @@ use arrow::array::{
     ArrayRef, Int32Array, Int64Array, ListArray, RecordBatch, StringBuilder, StructArray,
     UInt32Array,
 };
-use arrow::datatypes::{DataType, Field};
 
-use crate::columns::{list_struct_fields, offsets, strings};
+use crate::columns::{list, list_struct_fields, offsets, strings};
 use crate::error::StageError;
 use schemas::col;
 use schemas::tables::{PAGES, REDIRECTS, SENTENCES};
@@ -64,6 +63,7 @@ impl RedirectRows {
 
 /// The `sentences` rows of the pages pushed so far, held as Arrow builders and flat vectors
 /// (a page's [`wikitext::SentenceColumns`] is appended by copying its columns, not row by row).
+#[derive(Default)]
 pub struct SentenceRows {
     page_id: Vec<i64>,
     sentence_index: Vec<u32>,
@@ -76,24 +76,6 @@ pub struct SentenceRows {
     anchor_target: StringBuilder,
     anchor_spans: [Vec<u32>; 4],
     anchors_per_row: Vec<usize>,
-}
-
-impl Default for SentenceRows {
-    fn default() -> Self {
-        SentenceRows {
-            page_id: Vec::new(),
-            sentence_index: Vec::new(),
-            context: Vec::new(),
-            text: StringBuilder::new(),
-            tokens: StringBuilder::new(),
-            token_starts: Vec::new(),
-            token_ends: Vec::new(),
-            tokens_per_row: Vec::new(),
-            anchor_target: StringBuilder::new(),
-            anchor_spans: Default::default(),
-            anchors_per_row: Vec::new(),
-        }
-    }
 }
 
 impl SentenceRows {
@@ -149,14 +131,6 @@ impl SentenceRows {
             None,
         )?;
         let token_offsets = offsets(r.tokens_per_row.into_iter());
-        let list = |values: ArrayRef, ty: DataType| -> Result<ArrayRef, StageError> {
-            Ok(Arc::new(ListArray::try_new(
-                Arc::new(Field::new_list_field(ty, false)),
-                token_offsets.clone(),
-                values,
-                None,
-            )?))
-        };
         Ok(RecordBatch::try_new(
             schema,
             vec![
@@ -164,9 +138,9 @@ impl SentenceRows {
                 Arc::new(UInt32Array::from(r.sentence_index)),
                 strings(&r.context),
                 Arc::new(r.text.finish()),
-                list(Arc::new(r.tokens.finish()), DataType::Utf8)?,
-                list(Arc::new(UInt32Array::from(r.token_starts)), DataType::UInt32)?,
-                list(Arc::new(UInt32Array::from(r.token_ends)), DataType::UInt32)?,
+                list(Arc::new(r.tokens.finish()), token_offsets.clone()),
+                list(Arc::new(UInt32Array::from(r.token_starts)), token_offsets.clone()),
+                list(Arc::new(UInt32Array::from(r.token_ends)), token_offsets),
                 Arc::new(anchors),
             ],
         )?)
