@@ -2,6 +2,7 @@
 
 use crate::clean::{clean_page, CleanOptions, Paragraph};
 use crate::columns::SentenceColumns;
+use crate::tokens::{TokenScratch, Unit};
 use crate::{sentences, tokens, Anchor, Sentence};
 
 /// Sentences with fewer tokens than this are dropped (headings that slipped through, captions,
@@ -24,42 +25,59 @@ pub fn page_sentence_columns(wikitext: &str, opts: &CleanOptions) -> SentenceCol
     out
 }
 
-/// Per-paragraph buffers, reused across a page's paragraphs.
+/// Buffers reused across a page's paragraphs and sentences.
 #[derive(Default)]
 struct Scratch {
     chars: Vec<char>,
     /// Byte offset of each char of the paragraph text, and its length at the end.
     byte_at: Vec<usize>,
+    /// Token char spans of the current sentence.
+    spans: Vec<(usize, usize)>,
+    tokens: TokenScratch,
 }
 
 /// Splits one paragraph and hands each anchor to the sentence holding its first char, clipped to
 /// that sentence (an anchor across a sentence boundary is rare and comes from a mis-split).
 fn paragraph_sentences(mut p: Paragraph, scratch: &mut Scratch, out: &mut SentenceColumns) {
-    let Scratch { chars, byte_at } = scratch;
-    chars.clear();
-    byte_at.clear();
-    // Most paragraphs are ASCII: a char is a byte there, and its byte offset its index.
-    let ascii = p.text.is_ascii();
-    if ascii {
-        chars.extend(p.text.bytes().map(char::from));
+    let Scratch { chars, byte_at, spans, tokens } = scratch;
+    let text = std::mem::take(&mut p.text);
+    // Most paragraphs are ASCII: a byte is a char there, and its index its char offset.
+    if text.is_ascii() {
+        place_sentences(&mut p, &text, text.as_bytes(), |k| k, spans, tokens, out);
     } else {
-        for (b, c) in p.text.char_indices() {
+        chars.clear();
+        byte_at.clear();
+        for (b, c) in text.char_indices() {
             chars.push(c);
             byte_at.push(b);
         }
-        byte_at.push(p.text.len());
+        byte_at.push(text.len());
+        place_sentences(&mut p, &text, chars, |k| byte_at[k], spans, tokens, out);
     }
-    let byte_at = |k: usize| if ascii { k } else { byte_at[k] };
-    let spans = sentences::split_chars(chars);
+}
+
+/// [`paragraph_sentences`] over `units`, the chars of `text` (or its bytes when it is ASCII);
+/// `byte_at(k)` is the byte offset of unit `k`.
+fn place_sentences<U: Unit>(
+    p: &mut Paragraph,
+    // `p`'s text, taken out of it.
+    text: &str,
+    units: &[U],
+    byte_at: impl Fn(usize) -> usize,
+    spans: &mut Vec<(usize, usize)>,
+    tokens: &mut TokenScratch,
+    out: &mut SentenceColumns,
+) {
     let mut next_anchor = 0;
-    for &(s, e) in &spans {
+    for (s, e) in sentences::split_chars(units) {
         // Anchors starting before this sentence (in the gap between sentences) are skipped.
         while next_anchor < p.anchors.len() && (p.anchors[next_anchor].char_start as usize) < s {
             next_anchor += 1;
         }
-        let sent_chars = &chars[s..e];
-        let spans = tokens::token_spans(sent_chars);
-        if spans.len() < MIN_TOKENS || !sent_chars.iter().any(|c| c.is_alphabetic()) {
+        let sent = &units[s..e];
+        spans.clear();
+        tokens::token_spans(sent, tokens, spans);
+        if spans.len() < MIN_TOKENS || !sent.iter().any(|u| u.ch().is_alphabetic()) {
             while next_anchor < p.anchors.len() && (p.anchors[next_anchor].char_start as usize) < e
             {
                 next_anchor += 1;
@@ -86,8 +104,8 @@ fn paragraph_sentences(mut p: Paragraph, scratch: &mut Scratch, out: &mut Senten
         // The sentence's bytes, and each token's, relative to where the sentence lands in
         // `out.text`.
         let (sb, base) = (byte_at(s), out.text.len());
-        out.text.push_str(&p.text[sb..byte_at(e)]);
-        for &(a, b) in &spans {
+        out.text.push_str(&text[sb..byte_at(e)]);
+        for &(a, b) in spans.iter() {
             out.token_bytes.push((base + byte_at(s + a) - sb, base + byte_at(s + b) - sb));
             out.token_starts.push(a as u32);
             out.token_ends.push(b as u32);

@@ -25,33 +25,35 @@ const OPENERS: &[char] = &['"', '\'', '“', '‘', '(', '[', '«', '¿', '¡'];
 /// Longest word looked back at for the abbreviation test; bounds the work per candidate.
 const MAX_WORD: usize = 40;
 
+use crate::tokens::Unit;
+
 /// Splits whitespace-collapsed `text` (as chars) into sentence char ranges `[start, end)`, trimmed
 /// and non-empty.
-pub(crate) fn split_chars(text: &[char]) -> Vec<(usize, usize)> {
+pub(crate) fn split_chars<U: Unit>(text: &[U]) -> Vec<(usize, usize)> {
     let n = text.len();
     let mut out = Vec::new();
     let mut start = 0;
     let mut i = 0;
     while i < n {
-        let c = text[i];
+        let c = text[i].ch();
         // Letters, digits and spaces (most chars) first: none ends a sentence.
         if c.is_ascii_alphanumeric() || c == ' ' || !TERMINATORS.contains(&c) {
             i += 1;
             continue;
         }
         let mut j = i;
-        while j < n && TERMINATORS.contains(&text[j]) {
+        while j < n && TERMINATORS.contains(&text[j].ch()) {
             j += 1;
         }
         let mut k = j;
-        while k < n && CLOSERS.contains(&text[k]) {
+        while k < n && CLOSERS.contains(&text[k].ch()) {
             k += 1;
         }
-        let next_ok = k + 1 < n && text[k].is_whitespace() && {
-            let c = text[k + 1];
+        let next_ok = k + 1 < n && text[k].ch().is_whitespace() && {
+            let c = text[k + 1].ch();
             c.is_uppercase() || c.is_ascii_digit() || OPENERS.contains(&c)
         };
-        let lone_period = j == i + 1 && text[i] == '.';
+        let lone_period = j == i + 1 && text[i].ch() == '.';
         if next_ok && !(lone_period && is_abbreviation(text, i)) {
             push_trimmed(text, start, k, &mut out);
             start = k + 1;
@@ -70,11 +72,11 @@ pub fn split_sentences(text: &str) -> Vec<String> {
     split_chars(&chars).into_iter().map(|(s, e)| chars[s..e].iter().collect()).collect()
 }
 
-fn push_trimmed(text: &[char], mut s: usize, mut e: usize, out: &mut Vec<(usize, usize)>) {
-    while s < e && text[s].is_whitespace() {
+fn push_trimmed<U: Unit>(text: &[U], mut s: usize, mut e: usize, out: &mut Vec<(usize, usize)>) {
+    while s < e && text[s].ch().is_whitespace() {
         s += 1;
     }
-    while e > s && text[e - 1].is_whitespace() {
+    while e > s && text[e - 1].ch().is_whitespace() {
         e -= 1;
     }
     if s < e {
@@ -83,12 +85,13 @@ fn push_trimmed(text: &[char], mut s: usize, mut e: usize, out: &mut Vec<(usize,
 }
 
 /// Is the word ending just before the period at `dot` an abbreviation or an initial?
-fn is_abbreviation(text: &[char], dot: usize) -> bool {
+fn is_abbreviation<U: Unit>(text: &[U], dot: usize) -> bool {
     let mut w = dot;
-    while w > 0 && dot - w < MAX_WORD && !text[w - 1].is_whitespace() {
+    while w > 0 && dot - w < MAX_WORD && !text[w - 1].ch().is_whitespace() {
         w -= 1;
     }
-    let mut word = &text[w..dot];
+    let word: Vec<char> = text[w..dot].iter().map(|u| u.ch()).collect();
+    let mut word = &word[..];
     while let Some((first, rest)) = word.split_first() {
         if OPENERS.contains(first) {
             word = rest;

@@ -41,10 +41,36 @@ const CLITICS: &[&[char]] = &[
     &['’', 'l', 'l'],
 ];
 
+/// A unit of sentence text as the splitter and tokeniser walk it: a `char`, or a byte of
+/// ASCII-only text. Most paragraphs are ASCII, where a byte is a char and its index the char
+/// offset, so they are split and tokenised in place instead of as a `Vec<char>` four times
+/// their size (issue 19).
+pub(crate) trait Unit: Copy {
+    fn ch(self) -> char;
+}
+
+impl Unit for char {
+    #[inline]
+    fn ch(self) -> char {
+        self
+    }
+}
+
+/// Only for ASCII text: a byte of a multi-byte UTF-8 char is no char.
+impl Unit for u8 {
+    #[inline]
+    fn ch(self) -> char {
+        debug_assert!(self.is_ascii());
+        char::from(self)
+    }
+}
+
 /// Tokenises one sentence.
 pub fn tokenize(text: &str) -> Vec<Token> {
     let chars: Vec<char> = text.chars().collect();
-    token_spans(&chars)
+    let mut spans = Vec::new();
+    token_spans(&chars, &mut TokenScratch::default(), &mut spans);
+    spans
         .into_iter()
         .map(|(s, e)| Token {
             text: chars[s..e].iter().collect(),
@@ -54,27 +80,37 @@ pub fn tokenize(text: &str) -> Vec<Token> {
         .collect()
 }
 
-/// Token char spans of `chars`.
-pub(crate) fn token_spans(chars: &[char]) -> Vec<(usize, usize)> {
-    let mut words = Vec::new();
-    let mut i = 0;
-    while i < chars.len() {
-        if is_space(chars[i]) {
+/// Buffers [`token_spans`] reuses from one sentence to the next.
+#[derive(Default)]
+pub(crate) struct TokenScratch {
+    /// A word's trailing punctuation, collected backwards.
+    suffix: Vec<(usize, usize)>,
+}
+
+/// Token char spans of `chars`, appended to `out`.
+pub(crate) fn token_spans<U: Unit>(
+    chars: &[U],
+    scratch: &mut TokenScratch,
+    out: &mut Vec<(usize, usize)>,
+) {
+    let n = chars.len();
+    let skip_spaces = |mut i: usize| {
+        while i < n && is_space(chars[i].ch()) {
             i += 1;
-            continue;
         }
+        i
+    };
+    let mut i = skip_spaces(0);
+    while i < n {
         let s = i;
-        while i < chars.len() && !is_space(chars[i]) {
+        while i < n && !is_space(chars[i].ch()) {
             i += 1;
         }
-        words.push((s, i));
+        let next = skip_spaces(i);
+        // The last word is the one no other word follows.
+        split_word(chars, s, i, next == n, scratch, out);
+        i = next;
     }
-    let mut out = Vec::with_capacity(words.len() * 2);
-    let last = words.len().saturating_sub(1);
-    for (w, &(s, e)) in words.iter().enumerate() {
-        split_word(chars, s, e, w == last, &mut out);
-    }
-    out
 }
 
 /// `char::is_whitespace` with the answer for ASCII letters and digits (most chars) first.
@@ -89,29 +125,37 @@ fn is_in(set: &[char], c: char) -> bool {
     !c.is_ascii_alphanumeric() && set.contains(&c)
 }
 
-fn is_clitic_word(word: &[char]) -> bool {
-    CLITICS.iter().any(|c| matches!(c.first(), Some('\'' | '’')) && word == *c)
+/// Do `word`'s chars equal `pattern`?
+#[inline]
+fn word_is<U: Unit>(word: &[U], pattern: &[char]) -> bool {
+    word.len() == pattern.len() && word.iter().zip(pattern).all(|(u, &c)| u.ch() == c)
 }
 
-fn split_word(
-    chars: &[char],
+fn is_clitic_word<U: Unit>(word: &[U]) -> bool {
+    CLITICS.iter().any(|c| matches!(c.first(), Some('\'' | '’')) && word_is(word, c))
+}
+
+fn split_word<U: Unit>(
+    chars: &[U],
     mut s: usize,
     mut e: usize,
     last: bool,
+    scratch: &mut TokenScratch,
     out: &mut Vec<(usize, usize)>,
 ) {
     // Leading punctuation.
-    while s < e && is_in(LEADING, chars[s]) && !is_clitic_word(&chars[s..e]) {
+    while s < e && is_in(LEADING, chars[s].ch()) && !is_clitic_word(&chars[s..e]) {
         out.push((s, s + 1));
         s += 1;
     }
     // Trailing punctuation, collected backwards.
-    let mut suffix = Vec::new();
+    let suffix = &mut scratch.suffix;
+    suffix.clear();
     let mut peeled_period = false;
     while e > s {
-        let c = chars[e - 1];
+        let c = chars[e - 1].ch();
         if c == '.' {
-            let run = chars[s..e].iter().rev().take_while(|&&c| c == '.').count();
+            let run = chars[s..e].iter().rev().take_while(|u| u.ch() == '.').count();
             if run >= 2 {
                 // Ellipsis `...` is one token wherever it is.
                 suffix.push((e - run, e));
@@ -136,10 +180,10 @@ fn split_word(
     // Clitic: every one has an apostrophe among its last three chars, which most words lack.
     let mut clitic = None;
     let tail = &chars[e.saturating_sub(3).max(s)..e];
-    let clitics = if tail.iter().any(|&c| c == '\'' || c == '’') { CLITICS } else { &[] };
+    let clitics = if tail.iter().any(|u| matches!(u.ch(), '\'' | '’')) { CLITICS } else { &[] };
     for c in clitics {
         let n = c.len();
-        if e - s > n && chars[s..e].ends_with(c) {
+        if e - s > n && word_is(&chars[e - n..e], c) {
             clitic = Some((e - n, e));
             e -= n;
             break;
@@ -148,15 +192,15 @@ fn split_word(
     // Inside the word.
     let mut piece = s;
     for k in s..e {
-        let c = chars[k];
+        let c = chars[k].ch();
         // No split character is an ASCII letter or digit: most chars are decided by one test.
         let split = !c.is_ascii_alphanumeric()
             && (ALWAYS_SPLIT.contains(&c)
                 || (SPLIT_UNLESS_DIGITS.contains(&c)
                     && !(k > s
                         && k + 1 < e
-                        && chars[k - 1].is_ascii_digit()
-                        && chars[k + 1].is_ascii_digit())));
+                        && chars[k - 1].ch().is_ascii_digit()
+                        && chars[k + 1].ch().is_ascii_digit())));
         if split {
             if piece < k {
                 out.push((piece, k));
@@ -169,13 +213,14 @@ fn split_word(
         out.push((piece, e));
     }
     out.extend(clitic);
-    out.extend(suffix.into_iter().rev());
+    out.extend(suffix.drain(..).rev());
 }
 
 /// `U.S.`, `e.g.`, `Ph.D.`: letters with an inner period, ending in a period.
-fn is_dotted_abbreviation(word: &[char]) -> bool {
+fn is_dotted_abbreviation<U: Unit>(word: &[U]) -> bool {
     let inner = &word[..word.len() - 1];
-    inner.contains(&'.') && inner.iter().all(|c| c.is_alphabetic() || *c == '.')
+    inner.iter().any(|u| u.ch() == '.')
+        && inner.iter().all(|u| u.ch().is_alphabetic() || u.ch() == '.')
 }
 
 #[cfg(test)]
@@ -220,6 +265,29 @@ mod tests {
         for &(name, input, want) in cases {
             let got: Vec<String> = tokenize(input).into_iter().map(|t| t.text).collect();
             assert_eq!(got, want, "case {name}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 3000, failure_persistence: None, ..Default::default()
+        })]
+        /// ASCII text walked as bytes splits and tokenises exactly as walked as chars (the
+        /// stage takes the byte path for ASCII paragraphs).
+        #[test]
+        fn ascii_bytes_split_and_tokenise_as_chars(
+            text in "([ .,;:!?'\"()\\[\\]{}\\-A-Za-z0-9]|Dr\\.|U\\.S\\.|n't|'s|\\.\\.\\.){0,80}"
+        ) {
+            let chars: Vec<char> = text.chars().collect();
+            let bytes = text.as_bytes();
+            proptest::prop_assert_eq!(
+                crate::sentences::split_chars(bytes),
+                crate::sentences::split_chars(&chars)
+            );
+            let (mut from_bytes, mut from_chars) = (Vec::new(), Vec::new());
+            token_spans(bytes, &mut TokenScratch::default(), &mut from_bytes);
+            token_spans(&chars, &mut TokenScratch::default(), &mut from_chars);
+            proptest::prop_assert_eq!(from_bytes, from_chars);
         }
     }
 
