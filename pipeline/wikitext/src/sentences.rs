@@ -34,12 +34,10 @@ pub(crate) fn split_chars<U: Unit>(text: &[U]) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut i = 0;
-    while i < n {
-        let c = text[i].ch();
-        // Letters, digits and spaces (most chars) first: none ends a sentence.
-        if c.is_ascii_alphanumeric() || c == ' ' || !TERMINATORS.contains(&c) {
-            i += 1;
-            continue;
+    loop {
+        i = U::find_any(text, i, TERMINATORS);
+        if i >= n {
+            break;
         }
         let mut j = i;
         while j < n && TERMINATORS.contains(&text[j].ch()) {

@@ -47,12 +47,17 @@ const CLITICS: &[&[char]] = &[
 /// their size (issue 19).
 pub(crate) trait Unit: Copy {
     fn ch(self) -> char;
+    /// Index of the first unit at or after `from` in `terminators`, or `text.len()`.
+    fn find_any(text: &[Self], from: usize, terminators: &[char]) -> usize;
 }
 
 impl Unit for char {
     #[inline]
     fn ch(self) -> char {
         self
+    }
+    fn find_any(text: &[char], from: usize, set: &[char]) -> usize {
+        text[from..].iter().position(|c| set.contains(c)).map_or(text.len(), |k| from + k)
     }
 }
 
@@ -62,6 +67,19 @@ impl Unit for u8 {
     fn ch(self) -> char {
         debug_assert!(self.is_ascii());
         char::from(self)
+    }
+    /// The set's ASCII members are searched with `memchr` (three at most: the sentence
+    /// terminators are `.`, `!`, `?` and `…`).
+    fn find_any(text: &[u8], from: usize, set: &[char]) -> usize {
+        let mut ascii = set.iter().filter(|c| c.is_ascii()).map(|&c| c as u8);
+        let found = match (ascii.next(), ascii.next(), ascii.next(), ascii.next()) {
+            (None, ..) => None,
+            (Some(a), None, ..) => memchr::memchr(a, &text[from..]),
+            (Some(a), Some(b), None, _) => memchr::memchr2(a, b, &text[from..]),
+            (Some(a), Some(b), Some(c), None) => memchr::memchr3(a, b, c, &text[from..]),
+            _ => text[from..].iter().position(|u| set.contains(&char::from(*u))),
+        };
+        found.map_or(text.len(), |k| from + k)
     }
 }
 
@@ -103,12 +121,26 @@ pub(crate) fn token_spans<U: Unit>(
     let mut i = skip_spaces(0);
     while i < n {
         let s = i;
-        while i < n && !is_space(chars[i].ch()) {
+        // A word of ASCII letters and digits only (most words) is one token: no rule below
+        // splits it. Noted while the word is scanned, it costs no second pass.
+        let mut plain = true;
+        while i < n {
+            let c = chars[i].ch();
+            if !c.is_ascii_alphanumeric() {
+                if c.is_whitespace() {
+                    break;
+                }
+                plain = false;
+            }
             i += 1;
         }
         let next = skip_spaces(i);
-        // The last word is the one no other word follows.
-        split_word(chars, s, i, next == n, scratch, out);
+        if plain {
+            out.push((s, i));
+        } else {
+            // The last word is the one no other word follows.
+            split_word(chars, s, i, next == n, scratch, out);
+        }
         i = next;
     }
 }
