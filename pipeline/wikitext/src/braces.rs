@@ -49,7 +49,9 @@ pub(crate) fn strip_braces(src: &str) -> String {
     // Unmatched brace runs of two or more, dropped from the output.
     let mut strays: Vec<(usize, usize)> = Vec::new();
     let mut i = 0;
-    while i < b.len() {
+    // Only `{`, `|` and `}` matter: jump from one to the next.
+    while let Some(k) = memchr::memchr3(b'{', b'|', b'}', &b[i..]) {
+        i += k;
         match b[i] {
             b'{' if b.get(i + 1) == Some(&b'|') && at_line_start(b, i) => {
                 stack.push(Open::Table { start: i });

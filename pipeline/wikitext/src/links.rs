@@ -61,7 +61,9 @@ pub(crate) fn strip_hidden_links(src: &str) -> String {
     let mut stack: Vec<Open> = Vec::new();
     let mut spans: Vec<(usize, usize)> = Vec::new();
     let mut i = 0;
-    while i < b.len() {
+    // Only `[`, `]` and newlines matter: jump from one to the next.
+    while let Some(k) = memchr::memchr3(b'[', b']', b'\n', &b[i..]) {
+        i += k;
         match b[i] {
             b'[' if b.get(i + 1) == Some(&b'[') => {
                 stack.push(Open::Link { start: i, hidden: is_hidden(src, i + 2) });
