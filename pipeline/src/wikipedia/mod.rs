@@ -285,6 +285,8 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
             format!("{}.{}", list_item(col::ANCHORS), col::TARGET),
         ],
         no_dictionary: vec![col::TEXT.to_string()],
+        // 0.95-0.975x CPU, the file no larger (paired runs, issue 19).
+        delta_packed: vec![list_item(col::TOKEN_STARTS), list_item(col::TOKEN_ENDS)],
         ..so.clone()
     };
     let mut w = Writer {
