@@ -105,11 +105,10 @@ fn place_sentences<U: Unit>(
         // `out.text`.
         let (sb, base) = (byte_at(s), out.text.len());
         out.text.push_str(&text[sb..byte_at(e)]);
-        for &(a, b) in spans.iter() {
-            out.token_bytes.push((base + byte_at(s + a) - sb, base + byte_at(s + b) - sb));
-            out.token_starts.push(a as u32);
-            out.token_ends.push(b as u32);
-        }
+        let shift = |k: usize| base + byte_at(s + k) - sb;
+        out.token_bytes.extend(spans.iter().map(|&(a, b)| (shift(a), shift(b))));
+        out.token_starts.extend(spans.iter().map(|&(a, _)| a as u32));
+        out.token_ends.extend(spans.iter().map(|&(_, b)| b as u32));
         out.contexts.push(p.context);
         out.text_offsets.push(out.text.len());
         out.token_offsets.push(out.token_starts.len());
