@@ -5,46 +5,50 @@
 //! form one paragraph. Lines that start with `|` or `!` are left-overs of broken tables or template
 //! arguments and are dropped.
 
+use std::borrow::Cow;
+
 use crate::Context;
 
 /// A run of wikitext lines that becomes one paragraph or list item.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Block {
+pub(crate) struct Block<'a> {
     pub(crate) context: Context,
-    /// The lines, marker stripped, joined with `\n`.
-    pub(crate) text: String,
+    /// The lines, marker stripped, joined with `\n`: a slice of the page when it is one line
+    /// (most paragraphs and every list item), so the text is not copied once more.
+    pub(crate) text: Cow<'a, str>,
 }
 
 /// Splits `src` into blocks; list items are dropped unless `keep_lists`.
-pub(crate) fn split_blocks(src: &str, keep_lists: bool) -> Vec<Block> {
+pub(crate) fn split_blocks(src: &str, keep_lists: bool) -> Vec<Block<'_>> {
     let mut blocks = Vec::new();
-    let mut current = String::new();
-    let flush = |current: &mut String, blocks: &mut Vec<Block>| {
-        if !current.trim().is_empty() {
-            blocks.push(Block { context: Context::Paragraph, text: std::mem::take(current) });
-        }
-        current.clear();
-    };
+    // The current paragraph's lines, trimmed and non-empty.
+    let mut lines: Vec<&str> = Vec::new();
+    fn flush<'a>(lines: &mut Vec<&'a str>, blocks: &mut Vec<Block<'a>>) {
+        let text = match lines.as_slice() {
+            [] => return,
+            [line] => Cow::Borrowed(*line),
+            _ => Cow::Owned(lines.join("\n")),
+        };
+        blocks.push(Block { context: Context::Paragraph, text });
+        lines.clear();
+    }
     for line in src.split('\n') {
         let t = line.trim();
         if t.is_empty() || is_heading(t) || t.starts_with("----") {
-            flush(&mut current, &mut blocks);
+            flush(&mut lines, &mut blocks);
         } else if t.starts_with(['*', '#', ':', ';']) {
-            flush(&mut current, &mut blocks);
+            flush(&mut lines, &mut blocks);
             let item = t.trim_start_matches(['*', '#', ':', ';']).trim();
             if keep_lists && !item.is_empty() {
-                blocks.push(Block { context: Context::List, text: item.to_string() });
+                blocks.push(Block { context: Context::List, text: Cow::Borrowed(item) });
             }
         } else if t.starts_with('|') || t.starts_with('!') {
-            flush(&mut current, &mut blocks);
+            flush(&mut lines, &mut blocks);
         } else {
-            if !current.is_empty() {
-                current.push('\n');
-            }
-            current.push_str(t);
+            lines.push(t);
         }
     }
-    flush(&mut current, &mut blocks);
+    flush(&mut lines, &mut blocks);
     blocks
 }
 
@@ -84,8 +88,10 @@ mod tests {
             ("leading space", " a\nb", true, &[(Paragraph, "a\nb")]),
         ];
         for &(name, input, keep, want) in cases {
-            let got: Vec<(Context, String)> =
-                split_blocks(input, keep).into_iter().map(|b| (b.context, b.text)).collect();
+            let got: Vec<(Context, String)> = split_blocks(input, keep)
+                .into_iter()
+                .map(|b| (b.context, b.text.into_owned()))
+                .collect();
             let want: Vec<(Context, String)> =
                 want.iter().map(|&(c, t)| (c, t.to_string())).collect();
             assert_eq!(got, want, "case {name}");
