@@ -105,10 +105,15 @@ pub fn parse_page(bytes: &[u8]) -> Result<RawPage, String> {
         match ev {
             Event::Start(e) => {
                 let name = e.local_name().as_ref().to_string();
+                buf.clear();
+                if name == "text" {
+                    // The page's text is most of its bytes: one allocation, not a doubling
+                    // series of copies.
+                    buf.reserve(bytes.len());
+                }
                 if name != "page" || !path.is_empty() {
                     path.push(name);
                 }
-                buf.clear();
             }
             Event::Empty(e) if e.local_name().as_ref() == "redirect" && path.is_empty() => {
                 let title = e

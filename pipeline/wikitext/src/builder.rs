@@ -15,6 +15,10 @@ pub(crate) struct TextBuilder {
 }
 
 impl TextBuilder {
+    pub(crate) fn with_capacity(bytes: usize) -> Self {
+        TextBuilder { text: String::with_capacity(bytes), ..Default::default() }
+    }
+
     /// Appends one character of visible text.
     pub(crate) fn push(&mut self, c: char) {
         if c.is_whitespace() || c.is_control() {
