@@ -18,8 +18,8 @@ pub fn page_sentences(wikitext: &str, opts: &CleanOptions) -> Vec<Sentence> {
 /// per token and a `Vec` per sentence).
 pub fn page_sentence_columns(wikitext: &str, opts: &CleanOptions) -> SentenceColumns {
     let mut out = SentenceColumns::default();
-    // Sentences hold about half of an article's wikitext, a token per ~6.5 bytes of it (the
-    // real dump): sized once instead of grown by doubling, each step a copy.
+    // Sentences hold about half of an article's wikitext, with a token per ~6.5 of their bytes
+    // (the real dump): sized once instead of grown by doubling, each step a copy.
     out.text.reserve(wikitext.len() / 2);
     let tokens = wikitext.len() / 13;
     out.token_bytes.reserve(tokens);

@@ -7,6 +7,8 @@
 //! dotted abbreviation (`U.S.`, `e.g.`). Decimals (`3.14`) and mid-sentence ellipses followed by a
 //! lower-case word never qualify because of the space/upper-case requirement.
 
+use crate::tokens::Unit;
+
 /// Words that end with a period without ending the sentence (case-sensitive, without the period).
 /// `etc.` is deliberately absent: followed by a capital it usually does end the sentence.
 const ABBREVIATIONS: &[&str] = &[
@@ -25,10 +27,8 @@ const OPENERS: &[char] = &['"', '\'', '“', '‘', '(', '[', '«', '¿', '¡'];
 /// Longest word looked back at for the abbreviation test; bounds the work per candidate.
 const MAX_WORD: usize = 40;
 
-use crate::tokens::Unit;
-
-/// Splits whitespace-collapsed `text` (as chars) into sentence char ranges `[start, end)`, trimmed
-/// and non-empty.
+/// Splits whitespace-collapsed `text` (its chars, or its bytes when it is ASCII) into sentence
+/// char ranges `[start, end)`, trimmed and non-empty.
 pub(crate) fn split_chars<U: Unit>(text: &[U]) -> Vec<(usize, usize)> {
     let n = text.len();
     let mut out = Vec::new();

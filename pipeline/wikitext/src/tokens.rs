@@ -47,8 +47,8 @@ const CLITICS: &[&[char]] = &[
 /// their size (issue 19).
 pub(crate) trait Unit: Copy {
     fn ch(self) -> char;
-    /// Index of the first unit at or after `from` in `terminators`, or `text.len()`.
-    fn find_any(text: &[Self], from: usize, terminators: &[char]) -> usize;
+    /// Index of the first unit at or after `from` whose char is in `set`, or `text.len()`.
+    fn find_any(text: &[Self], from: usize, set: &[char]) -> usize;
 }
 
 impl Unit for char {
