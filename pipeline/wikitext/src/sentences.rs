@@ -88,10 +88,9 @@ fn is_abbreviation<U: Unit>(text: &[U], dot: usize) -> bool {
     while w > 0 && dot - w < MAX_WORD && !text[w - 1].ch().is_whitespace() {
         w -= 1;
     }
-    let word: Vec<char> = text[w..dot].iter().map(|u| u.ch()).collect();
-    let mut word = &word[..];
+    let mut word = &text[w..dot];
     while let Some((first, rest)) = word.split_first() {
-        if OPENERS.contains(first) {
+        if OPENERS.contains(&first.ch()) {
             word = rest;
         } else {
             break;
@@ -101,17 +100,16 @@ fn is_abbreviation<U: Unit>(text: &[U], dot: usize) -> bool {
         return false;
     }
     // Initial: a single upper-case letter (`W.` in `George W. Bush`).
-    if word.len() == 1 && word[0].is_uppercase() {
+    if word.len() == 1 && word[0].ch().is_uppercase() {
         return true;
     }
     // Dotted abbreviation: `U.S`, `e.g`, `Ph.D` (short letter groups joined by periods).
-    if word.contains(&'.') {
-        return word.split(|&c| c == '.').all(|part| {
-            !part.is_empty() && part.len() <= 3 && part.iter().all(|c| c.is_alphabetic())
+    if word.iter().any(|u| u.ch() == '.') {
+        return word.split(|u| u.ch() == '.').all(|part| {
+            !part.is_empty() && part.len() <= 3 && part.iter().all(|u| u.ch().is_alphabetic())
         });
     }
-    let s: String = word.iter().collect();
-    ABBREVIATIONS.contains(&s.as_str())
+    ABBREVIATIONS.iter().any(|a| a.chars().eq(word.iter().map(|u| u.ch())))
 }
 
 #[cfg(test)]
