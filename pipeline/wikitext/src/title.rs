@@ -4,6 +4,8 @@
 //! target goes through [`normalize_title`], which mirrors MediaWiki's own canonicalisation closely
 //! enough for the English Wikipedia.
 
+use std::borrow::Cow;
+
 use crate::entities;
 
 /// Canonical form of a page title or link target.
@@ -15,12 +17,22 @@ use crate::entities;
 ///
 /// Returns an empty string for a same-page link (`#Section`) or an empty target.
 pub fn normalize_title(raw: &str) -> String {
-    let decoded = percent_decode(&entities::decode_all(raw));
+    // One allocation per target in the common case (no entity, no escape): the decoders copy only
+    // when there is something to decode, and the colon and first letter are fixed in place. The
+    // five copies this took before were ~3% of the stage's CPU (issue 19).
+    let entities = match raw.contains('&') {
+        true => Cow::Owned(entities::decode_all(raw)),
+        false => Cow::Borrowed(raw),
+    };
+    let decoded = match entities.contains('%') {
+        true => Cow::Owned(percent_decode(&entities)),
+        false => entities,
+    };
     let no_fragment = match decoded.find('#') {
         Some(i) => &decoded[..i],
         None => &decoded[..],
     };
-    let mut out = String::with_capacity(no_fragment.len());
+    let mut out = String::with_capacity(no_fragment.len() + 2);
     let mut pending_space = false;
     for c in no_fragment.chars() {
         if c == '_' || c.is_whitespace() {
@@ -33,36 +45,36 @@ pub fn normalize_title(raw: &str) -> String {
             out.push(c);
         }
     }
-    let trimmed = match out.strip_prefix(':') {
-        Some(rest) => rest.trim_start().to_string(),
-        None => out,
-    };
-    upper_first(&trimmed)
+    // Whitespace is collapsed to single spaces by now, so a leading colon is followed by at most
+    // one space.
+    if out.starts_with(':') {
+        let n = if out[1..].starts_with(' ') { 2 } else { 1 };
+        out.drain(..n);
+    }
+    upper_first(&mut out);
+    out
 }
 
 /// Upper-cases the first character when its upper case is a single character (MediaWiki keeps
 /// titles like `ßeta` unchanged rather than expanding `ß` to `SS`).
-fn upper_first(s: &str) -> String {
-    let mut chars = s.chars();
-    let Some(first) = chars.next() else {
-        return String::new();
+fn upper_first(s: &mut String) {
+    let Some(first) = s.chars().next() else {
+        return;
     };
+    if first.is_ascii() {
+        s[..1].make_ascii_uppercase();
+        return;
+    }
     let mut upper = first.to_uppercase();
-    let mapped = match (upper.next(), upper.next()) {
-        (Some(u), None) => u,
-        _ => first,
-    };
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(mapped);
-    out.push_str(chars.as_str());
-    out
+    if let (Some(u), None) = (upper.next(), upper.next()) {
+        if u != first {
+            s.replace_range(..first.len_utf8(), u.encode_utf8(&mut [0; 4]));
+        }
+    }
 }
 
 /// Decodes `%XX` escapes as UTF-8 bytes; a result that is not valid UTF-8 is returned undecoded.
 fn percent_decode(s: &str) -> String {
-    if !s.contains('%') {
-        return s.to_string();
-    }
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -216,6 +228,12 @@ mod tests {
             ("entity", "AT&amp;T", "AT&T"),
             ("nbsp entity", "New&nbsp;York", "New York"),
             ("leading colon", ":Category:Foo", "Category:Foo"),
+            ("colon then space", ":_ foo", "Foo"),
+            ("only a colon", ":", ""),
+            ("two colons", "::foo", ":foo"),
+            ("already upper", "Élan", "Élan"),
+            ("greek first letter", "αβ", "Αβ"),
+            ("entity then escape", "a&amp;b%20c", "A&b c"),
             ("empty", "", ""),
             ("only space", " _ ", ""),
         ];
