@@ -6,6 +6,8 @@
 //! `<ref`) out of characters that became adjacent when markup between them was removed. That
 //! guarantee is what lets callers assert "no remnants" on any input.
 
+use crate::scan::{self, plain};
+
 /// Text with its length in chars (code points) kept alongside.
 #[derive(Debug, Default)]
 pub(crate) struct TextBuilder {
@@ -59,16 +61,7 @@ impl TextBuilder {
         let mut i = 0;
         while i < b.len() {
             if plain(b[i]) && !self.pending_space && !self.tail_has_lt() {
-                let mut j = i + 1;
-                while j < b.len() {
-                    if plain(b[j]) {
-                        j += 1;
-                    } else if b[j] == b' ' && b.get(j + 1).is_some_and(|&c| plain(c)) {
-                        j += 2;
-                    } else {
-                        break;
-                    }
-                }
+                let j = scan::plain_run_end(b, i + 1);
                 self.text.push_str(&s[i..j]);
                 self.chars += (j - i) as u32;
                 i = j;
@@ -126,13 +119,6 @@ impl TextBuilder {
             _ => false,
         }
     }
-}
-
-/// A byte [`TextBuilder::push`] keeps as it is whatever precedes it, once no space is pending
-/// and no `<` is near: printable ASCII other than space and the chars that can form markup.
-#[inline]
-fn plain(b: u8) -> bool {
-    matches!(b, b'!'..=b'~') && !matches!(b, b'[' | b']' | b'{' | b'}' | b'|' | b'\'' | b';' | b'<')
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 use crate::builder::TextBuilder;
 use crate::entities;
 use crate::links::starts_with_url;
+use crate::scan;
 use crate::title::{classify, normalize_title, LinkKind};
 
 /// An anchor in a paragraph: normalised target and char span `[start, end)` of its text.
@@ -135,10 +136,7 @@ fn emit(src: &str, links: bool, out: &mut TextBuilder, anchors: &mut Vec<RawAnch
             },
             _ => {
                 // Up to the next byte one of the arms above may take, as one slice.
-                let run = b[i + 1..].iter().position(|c| {
-                    matches!(c, b'[' | b']' | b'{' | b'}' | b'|' | b'\'' | b'_' | b'&')
-                });
-                let end = run.map_or(b.len(), |n| i + 1 + n);
+                let end = scan::next_inline_special(b, i + 1).unwrap_or(b.len());
                 out.push_str(&src[i..end]);
                 i = end;
             }

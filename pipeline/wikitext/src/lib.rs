@@ -31,6 +31,7 @@ mod entities;
 mod inline;
 mod links;
 mod page;
+mod scan;
 mod sentences;
 mod tags;
 mod title;

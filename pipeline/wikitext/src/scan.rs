@@ -1,0 +1,193 @@
+//! The inline pass's two byte scans, 16 bytes at a time.
+//!
+//! The inline pass walks nearly every byte of a page twice: once for the next byte markup may
+//! start with ([`next_inline_special`]) and once for the end of a run of text that can be copied
+//! as it is ([`plain_run_end`]). Byte by byte these were ~12% of the `wikipedia` stage's CPU
+//! (issue 19). LLVM does not vectorise an early-exit search, and `memchr` takes at most three
+//! needles, so the scans compare 16 bytes at once with SSE2 (part of every x86_64 CPU), and fall
+//! back to the byte loop near the end of the input and on other architectures. Each function's
+//! doc gives its definition; the tests compare both paths against it.
+
+/// The bytes the inline pass acts on: a run of text ends at the first of them.
+#[inline]
+pub(crate) fn inline_special(c: u8) -> bool {
+    matches!(c, b'[' | b']' | b'{' | b'}' | b'|' | b'\'' | b'_' | b'&')
+}
+
+/// A byte `TextBuilder::push` keeps as it is whatever precedes it, once no space is pending
+/// and no `<` is near: printable ASCII other than space and the chars that can form markup.
+#[inline]
+pub(crate) fn plain(b: u8) -> bool {
+    matches!(b, b'!'..=b'~') && !matches!(b, b'[' | b']' | b'{' | b'}' | b'|' | b'\'' | b';' | b'<')
+}
+
+/// The first position `>= from` whose byte is [`inline_special`], if any.
+pub(crate) fn next_inline_special(b: &[u8], from: usize) -> Option<usize> {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    // SAFETY: SSE2 is enabled for this build (the cfg), so the target-feature fn may be called.
+    let (p, found) = unsafe { sse2::next_inline_special(b, from) };
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+    let (p, found) = (from, None);
+    if found.is_some() {
+        return found;
+    }
+    b[p.min(b.len())..].iter().position(|&c| inline_special(c)).map(|n| p + n)
+}
+
+/// The end of the copyable run that continues at `from`: the first position `p >= from` whose
+/// byte is neither [`plain`] nor a space followed by a plain byte (a space before another space,
+/// a non-plain byte or the end of `b` ends the run before it), or `b.len()`.
+pub(crate) fn plain_run_end(b: &[u8], from: usize) -> usize {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    // SAFETY: SSE2 is enabled for this build (the cfg), so the target-feature fn may be called.
+    let (mut p, found) = unsafe { sse2::plain_run_end(b, from) };
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+    let (mut p, found) = (from, None);
+    if let Some(end) = found {
+        return end;
+    }
+    while p < b.len() {
+        let c = b[p];
+        let continues = plain(c) || (c == b' ' && b.get(p + 1).is_some_and(|&n| plain(n)));
+        if !continues {
+            return p;
+        }
+        p += if plain(c) { 1 } else { 2 };
+    }
+    b.len()
+}
+
+/// The 16-byte steps. Each returns where it stopped and, if it got there, the answer; the byte
+/// loop finishes the last (under 16 or 17) bytes.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+mod sse2 {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_cmplt_epi8, _mm_loadu_si128,
+        _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+    };
+
+    use super::plain;
+
+    #[target_feature(enable = "sse2")]
+    pub(super) fn next_inline_special(b: &[u8], from: usize) -> (usize, Option<usize>) {
+        let mut p = from;
+        while p + 16 <= b.len() {
+            let m = eq_any(load(b, p), b"[]{}|'_&");
+            if m != 0 {
+                return (p, Some(p + m.trailing_zeros() as usize));
+            }
+            p += 16;
+        }
+        (p, None)
+    }
+
+    #[target_feature(enable = "sse2")]
+    pub(super) fn plain_run_end(b: &[u8], from: usize) -> (usize, Option<usize>) {
+        let mut p = from;
+        // Each step also reads the byte after its 16: whether a space in the last position ends
+        // the run depends on it.
+        while p + 17 <= b.len() {
+            let v = load(b, p);
+            let not_plain = !plain_mask(v) & 0xFFFF;
+            let space = mask(_mm_cmpeq_epi8(v, _mm_set1_epi8(b' ' as i8)));
+            let next_not_plain = (not_plain >> 1) | (u32::from(!plain(b[p + 16])) << 15);
+            let stop = (not_plain & !space) | (space & next_not_plain);
+            if stop != 0 {
+                return (p, Some(p + stop.trailing_zeros() as usize));
+            }
+            p += 16;
+        }
+        (p, None)
+    }
+
+    /// The 16 bytes of `b` at `at..at + 16`.
+    #[target_feature(enable = "sse2")]
+    fn load(b: &[u8], at: usize) -> __m128i {
+        let chunk: &[u8; 16] = b[at..at + 16].try_into().expect("16 bytes");
+        // SAFETY: `chunk` is 16 readable bytes, and `_mm_loadu_si128` needs no alignment.
+        unsafe { _mm_loadu_si128(chunk.as_ptr().cast()) }
+    }
+
+    /// One bit per byte of `v` (bit `i` for byte `i`): its top bit.
+    #[target_feature(enable = "sse2")]
+    fn mask(v: __m128i) -> u32 {
+        _mm_movemask_epi8(v) as u32
+    }
+
+    /// The bytes of `v` equal to any of `needles`, as a bit mask.
+    #[target_feature(enable = "sse2")]
+    fn eq_any(v: __m128i, needles: &[u8]) -> u32 {
+        let mut hits = _mm_cmpeq_epi8(v, _mm_set1_epi8(needles[0] as i8));
+        for &n in &needles[1..] {
+            hits = _mm_or_si128(hits, _mm_cmpeq_epi8(v, _mm_set1_epi8(n as i8)));
+        }
+        mask(hits)
+    }
+
+    /// The [`plain`] bytes of `v`, as a bit mask.
+    #[target_feature(enable = "sse2")]
+    fn plain_mask(v: __m128i) -> u32 {
+        // Signed compares: bytes >= 0x80 are negative, so `> b' '` excludes them with the
+        // control characters.
+        let printable = mask(_mm_cmpgt_epi8(v, _mm_set1_epi8(b' ' as i8)))
+            & mask(_mm_cmplt_epi8(v, _mm_set1_epi8(0x7F)));
+        printable & !eq_any(v, b"[]{}|';<")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The definitions, byte by byte.
+    fn next_special_slow(b: &[u8], from: usize) -> Option<usize> {
+        (from..b.len()).find(|&p| inline_special(b[p]))
+    }
+
+    fn run_end_slow(b: &[u8], from: usize) -> usize {
+        let continues =
+            |p: usize| plain(b[p]) || (b[p] == b' ' && b.get(p + 1).is_some_and(|&n| plain(n)));
+        let mut p = from;
+        while p < b.len() && continues(p) {
+            p += if plain(b[p]) { 1 } else { 2 };
+        }
+        p
+    }
+
+    #[test]
+    fn plain_is_what_the_builder_copies() {
+        let kept: Vec<u8> = (0..=255u8).filter(|&c| plain(c)).collect();
+        assert_eq!(kept.len(), 94 - 8, "printable ASCII but space and 8 markup chars");
+        assert!(!plain(b' ') && !plain(0x7F) && !plain(0x80) && !plain(b'<') && plain(b'>'));
+    }
+
+    #[test]
+    fn table() {
+        let s = b"abcdefghijklmnopqrstuvwxyz0123456789 two  spaces;end";
+        assert_eq!(plain_run_end(s, 0), 40, "through single spaces, to the double space");
+        assert_eq!(plain_run_end(s, 42), 48, "to the `;`");
+        assert_eq!(plain_run_end(b"0123456789abcdef ", 0), 16, "a final space is not copied");
+        assert_eq!(plain_run_end(b"0123456789abcdef x", 0), 18);
+        assert_eq!(next_inline_special(b"0123456789abcdefgh&", 0), Some(18));
+        assert_eq!(next_inline_special(b"0123456789abcdefgh&", 19), None);
+        assert_eq!(next_inline_special(b"x", 5), None);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 5000, failure_persistence: None, ..Default::default()
+        })]
+        /// Both scans equal their byte-by-byte definitions from every start, on text long enough
+        /// for several 16-byte steps and dense in the bytes that end a run.
+        #[test]
+        fn scans_equal_their_definitions(
+            text in "([a-z ]{0,20}|[\\[\\]{}|'_&;< \t\n\u{7F}]|é|  ){0,12}",
+        ) {
+            let b = text.as_bytes();
+            for from in 0..=b.len() {
+                proptest::prop_assert_eq!(next_inline_special(b, from), next_special_slow(b, from));
+                proptest::prop_assert_eq!(plain_run_end(b, from), run_end_slow(b, from));
+            }
+        }
+    }
+}
