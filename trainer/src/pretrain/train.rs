@@ -323,7 +323,7 @@ pub fn run(
         bar.set_position(step);
         bar.set_message(format!("loss {total:.4} ({main_key} {main_loss:.4})"));
         let interrupted = stop.load(Ordering::SeqCst);
-        if step % config.checkpoint_every.max(1) == 0 || step == end || interrupted {
+        if step.is_multiple_of(config.checkpoint_every.max(1)) || step == end || interrupted {
             save(step, &cursor, &opt)?;
         }
         if interrupted {
