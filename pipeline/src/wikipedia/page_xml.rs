@@ -94,9 +94,9 @@ fn general_ref(name: &str, out: &mut String) {
 /// The wikitext is most of a page's bytes, and as XML events it is a run of text and entity
 /// events that was ~4% of the `wikipedia` stage's CPU (issue 19). So when the page has one
 /// `<text>` element whose content is plain (no `<`, no `\r`, only the five predefined entities
-/// and numeric references to printable chars), that content is decoded with a byte search and
-/// only the rest of the page goes through the XML reader. Anything else, or any error, takes
-/// the reader over the whole page, so results and error messages are the reader's.
+/// and numeric references to chars from U+0020 up), that content is decoded with a byte search
+/// and only the rest of the page goes through the XML reader. Anything else, or any error,
+/// takes the reader over the whole page, so results and error messages are the reader's.
 pub fn parse_page(bytes: &[u8]) -> Result<RawPage, String> {
     let whole = std::str::from_utf8(bytes).map_err(|e| format!("invalid UTF-8: {e}"))?;
     if let Some((start, end)) = text_content(bytes) {
