@@ -9,16 +9,21 @@
 //! doc gives its definition; the tests compare both paths against it.
 
 /// The bytes the inline pass acts on: a run of text ends at the first of them.
+const INLINE_SPECIAL: &[u8; 8] = b"[]{}|'_&";
+/// The printable bytes that can form markup when they become adjacent (see `TextBuilder`).
+const MARKUP: &[u8; 8] = b"[]{}|';<";
+
+/// Is `c` one of [`INLINE_SPECIAL`]?
 #[inline]
 pub(crate) fn inline_special(c: u8) -> bool {
-    matches!(c, b'[' | b']' | b'{' | b'}' | b'|' | b'\'' | b'_' | b'&')
+    INLINE_SPECIAL.contains(&c)
 }
 
 /// A byte `TextBuilder::push` keeps as it is whatever precedes it, once no space is pending
-/// and no `<` is near: printable ASCII other than space and the chars that can form markup.
+/// and no `<` is near: printable ASCII other than space and the [`MARKUP`] bytes.
 #[inline]
 pub(crate) fn plain(b: u8) -> bool {
-    matches!(b, b'!'..=b'~') && !matches!(b, b'[' | b']' | b'{' | b'}' | b'|' | b'\'' | b';' | b'<')
+    matches!(b, b'!'..=b'~') && !MARKUP.contains(&b)
 }
 
 /// The first position `>= from` whose byte is [`inline_special`], if any.
@@ -72,7 +77,7 @@ mod sse2 {
     pub(super) fn next_inline_special(b: &[u8], from: usize) -> (usize, Option<usize>) {
         let mut p = from;
         while p + 16 <= b.len() {
-            let m = eq_any(load(b, p), b"[]{}|'_&");
+            let m = eq_any(load(b, p), super::INLINE_SPECIAL);
             if m != 0 {
                 return (p, Some(p + m.trailing_zeros() as usize));
             }
@@ -131,7 +136,7 @@ mod sse2 {
         // control characters.
         let printable = mask(_mm_cmpgt_epi8(v, _mm_set1_epi8(b' ' as i8)))
             & mask(_mm_cmplt_epi8(v, _mm_set1_epi8(0x7F)));
-        printable & !eq_any(v, b"[]{}|';<")
+        printable & !eq_any(v, super::MARKUP)
     }
 }
 
