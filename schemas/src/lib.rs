@@ -8,6 +8,7 @@
 pub mod col;
 pub mod error;
 pub mod ids;
+mod list_dict;
 pub mod provenance;
 pub mod reader;
 pub mod rows;

@@ -9,14 +9,18 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
+use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
+use parquet::arrow::arrow_writer::{compute_leaves, ArrowColumnWriter, ArrowRowGroupWriterFactory};
 use parquet::arrow::{ArrowSchemaConverter, ArrowWriter};
 use parquet::basic::{Compression, Encoding, Type as PhysicalType, ZstdLevel};
 use parquet::file::metadata::{KeyValue, SortingColumn};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::ColumnPath;
 
 use crate::error::SchemaError;
+use crate::list_dict::ListDict;
 use crate::provenance::Provenance;
 use crate::tables::Table;
 use crate::{META_PROVENANCE, META_TABLE, META_VERSION};
@@ -40,6 +44,11 @@ pub struct SinkOptions {
     /// for ascending offsets (a sentence's token starts and ends) the bit-packed deltas are as
     /// small as the dictionary indices compressed by zstd, for less CPU (issue 19).
     pub delta_packed: Vec<String>,
+    /// `List<Utf8>` leaves (`tokens.list.item`) dictionary-encoded by wikirel's own encoder
+    /// ([`crate::list_dict`]) instead of the parquet crate's: for many short values (tokens)
+    /// it interns for a fraction of the CPU. The leaf must be a top-level non-null list of
+    /// non-null strings, named in `no_statistics` too (this encoder writes none).
+    pub own_dictionary: Vec<String>,
 }
 
 impl Default for SinkOptions {
@@ -51,6 +60,7 @@ impl Default for SinkOptions {
             no_statistics: Vec::new(),
             no_dictionary: Vec::new(),
             delta_packed: Vec::new(),
+            own_dictionary: Vec::new(),
         }
     }
 }
@@ -61,12 +71,33 @@ fn column_path(dotted: &str) -> ColumnPath {
 }
 
 /// A Parquet file being written for one table of the contract.
+///
+/// The rows are encoded as they arrive into the current row group's column writers (the parquet
+/// crate's Arrow column writers, or [`ListDict`] for the `own_dictionary` leaves), and a full
+/// group is spliced into the file: what `ArrowWriter` does, with one encoder swapped.
 pub struct ParquetSink {
-    writer: Option<ArrowWriter<File>>,
+    file: Option<SerializedFileWriter<File>>,
+    factory: ArrowRowGroupWriterFactory,
+    schema: SchemaRef,
+    /// Per top-level field: whether it is one leaf encoded by [`ListDict`].
+    own: Vec<bool>,
+    group: Option<Group>,
+    max_group_rows: usize,
     table: Table,
     partial: PathBuf,
     dest: PathBuf,
     rows: u64,
+}
+
+/// The row group being encoded.
+struct Group {
+    leaves: Vec<LeafWriter>,
+    rows: usize,
+}
+
+enum LeafWriter {
+    Arrow(Box<ArrowColumnWriter>),
+    Own(ListDict),
 }
 
 fn partial_path(dest: &Path) -> PathBuf {
@@ -106,13 +137,36 @@ impl ParquetSink {
             detail,
         };
         let named = options.no_statistics.iter().chain(&options.no_dictionary);
-        for c in named.chain(&options.delta_packed) {
-            let Some(leaf) = leaves.columns().iter().find(|l| l.path().string() == *c) else {
+        let named = named.chain(&options.delta_packed).chain(&options.own_dictionary);
+        let mut own = vec![false; schema.fields().len()];
+        for c in named {
+            let Some(i) = leaves.columns().iter().position(|l| l.path().string() == *c) else {
                 return Err(refuse(format!("column option for {c}, which is no leaf column")));
             };
+            let leaf = leaves.column(i);
             let integer = matches!(leaf.physical_type(), PhysicalType::INT32 | PhysicalType::INT64);
             if options.delta_packed.contains(c) && !integer {
                 return Err(refuse(format!("delta packing asked for {c}, which is no integer")));
+            }
+            if options.own_dictionary.contains(c) {
+                let root = leaves.get_column_root_idx(i);
+                let field = schema.field(root);
+                let single = leaves
+                    .columns()
+                    .iter()
+                    .enumerate()
+                    .all(|(j, _)| j == i || leaves.get_column_root_idx(j) != root);
+                if !(single && !field.is_nullable() && ListDict::accepts(field.data_type()))
+                    || options.no_dictionary.contains(c)
+                    || options.delta_packed.contains(c)
+                    || !options.no_statistics.contains(c)
+                {
+                    return Err(refuse(format!(
+                        "own dictionary asked for {c}, which is not the one leaf of a non-null \
+                         List<Utf8> column named in no_statistics and in no other encoding"
+                    )));
+                }
+                own[root] = true;
             }
         }
         let provenance_json = serde_json::to_string(provenance).unwrap_or_default();
@@ -148,8 +202,22 @@ impl ParquetSink {
         }
         let file = File::create(&partial)
             .map_err(|source| SchemaError::Io { path: partial.clone(), source })?;
-        let writer = ArrowWriter::try_new(file, schema, Some(props)).map_err(pq)?;
-        Ok(ParquetSink { writer: Some(writer), table, partial, dest: dest.to_path_buf(), rows: 0 })
+        // ArrowWriter sets the file up (Parquet schema, the Arrow schema in the metadata); the
+        // row groups are then written here.
+        let writer = ArrowWriter::try_new(file, schema.clone(), Some(props)).map_err(pq)?;
+        let (file, factory) = writer.into_serialized_writer().map_err(pq)?;
+        Ok(ParquetSink {
+            file: Some(file),
+            factory,
+            schema,
+            own,
+            group: None,
+            max_group_rows: options.max_row_group_rows.max(1),
+            table,
+            partial,
+            dest: dest.to_path_buf(),
+            rows: 0,
+        })
     }
 
     /// Appends a batch; its schema must equal the table's (column docs included).
@@ -165,11 +233,75 @@ impl ParquetSink {
                 ),
             });
         }
-        let writer = self.writer.as_mut().expect("sink used after finish");
-        writer
-            .write(batch)
+        self.write_rows(batch)
             .map_err(|source| SchemaError::Parquet { path: self.partial.clone(), source })?;
         self.rows += batch.num_rows() as u64;
+        Ok(())
+    }
+
+    /// Encodes `batch` into row groups of at most `max_group_rows`, splicing each full one
+    /// into the file.
+    fn write_rows(&mut self, batch: &RecordBatch) -> parquet::errors::Result<()> {
+        let mut rest = batch.clone();
+        while rest.num_rows() > 0 {
+            if self.group.is_none() {
+                let file = self.file.as_ref().expect("sink used after finish");
+                let arrow = self.factory.create_column_writers(file.flushed_row_groups().len())?;
+                let own_leaf: Vec<bool> = (0..arrow.len())
+                    .map(|i| self.own[file.schema_descr().get_column_root_idx(i)])
+                    .collect();
+                let leaves = arrow
+                    .into_iter()
+                    .zip(own_leaf)
+                    .map(|(w, own)| {
+                        if own {
+                            LeafWriter::Own(ListDict::default())
+                        } else {
+                            LeafWriter::Arrow(Box::new(w))
+                        }
+                    })
+                    .collect();
+                self.group = Some(Group { leaves, rows: 0 });
+            }
+            let group = self.group.as_mut().expect("created above");
+            let take = rest.num_rows().min(self.max_group_rows - group.rows);
+            let now = rest.slice(0, take);
+            rest = rest.slice(take, rest.num_rows() - take);
+            let mut leaves = group.leaves.iter_mut();
+            for (field, column) in self.schema.fields().iter().zip(now.columns()) {
+                for leaf in compute_leaves_unless_own(field, column, &mut leaves)? {
+                    match leaves.next() {
+                        Some(LeafWriter::Arrow(w)) => w.write(&leaf)?,
+                        _ => unreachable!("the leaves follow the schema"),
+                    }
+                }
+            }
+            group.rows += take;
+            if group.rows >= self.max_group_rows {
+                self.flush_group()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Closes the current row group's column writers and splices their chunks into the file.
+    fn flush_group(&mut self) -> parquet::errors::Result<()> {
+        let Some(group) = self.group.take() else { return Ok(()) };
+        let file = self.file.as_mut().expect("sink used after finish");
+        let descr = file.schema_descr();
+        let columns: Vec<_> = (0..descr.num_columns()).map(|i| descr.column(i)).collect();
+        let props = file.properties().clone();
+        let mut row_group = file.next_row_group()?;
+        for (i, leaf) in group.leaves.into_iter().enumerate() {
+            match leaf {
+                LeafWriter::Arrow(w) => w.close()?.append_to_row_group(&mut row_group)?,
+                LeafWriter::Own(d) => {
+                    let (bytes, close) = d.finish(columns[i].clone(), &props)?;
+                    row_group.append_column(&bytes, close)?;
+                }
+            }
+        }
+        row_group.close()?;
         Ok(())
     }
 
@@ -180,10 +312,11 @@ impl ParquetSink {
 
     /// Closes the file, syncs it and renames it to its destination. Returns the row count.
     pub fn finish(mut self) -> Result<u64, SchemaError> {
-        let writer = self.writer.take().expect("finish called once");
-        let file = writer
-            .into_inner()
-            .map_err(|source| SchemaError::Parquet { path: self.partial.clone(), source })?;
+        let partial = self.partial.clone();
+        let pq = |source| SchemaError::Parquet { path: partial.clone(), source };
+        self.flush_group().map_err(pq)?;
+        let writer = self.file.take().expect("finish called once");
+        let file = writer.into_inner().map_err(pq)?;
         file.sync_all().map_err(|source| SchemaError::Io { path: self.partial.clone(), source })?;
         std::fs::rename(&self.partial, &self.dest)
             .map_err(|source| SchemaError::Io { path: self.dest.clone(), source })?;
@@ -193,9 +326,25 @@ impl ParquetSink {
 
 impl Drop for ParquetSink {
     fn drop(&mut self) {
-        if self.writer.take().is_some() {
+        if self.file.take().is_some() {
             // Not finished: an error or a panic interrupted the stage. Leave nothing behind.
             let _ = std::fs::remove_file(&self.partial);
         }
     }
+}
+
+/// The leaves of one top-level column for the Arrow column writers; a column encoded by
+/// [`ListDict`] is pushed to it here instead, and yields none.
+fn compute_leaves_unless_own<'a>(
+    field: &arrow::datatypes::Field,
+    column: &arrow::array::ArrayRef,
+    leaves: &mut std::slice::IterMut<'a, LeafWriter>,
+) -> parquet::errors::Result<Vec<parquet::arrow::arrow_writer::ArrowLeafColumn>> {
+    if matches!(leaves.as_slice().first(), Some(LeafWriter::Own(_))) {
+        if let Some(LeafWriter::Own(d)) = leaves.next() {
+            d.push(column.as_ref())?;
+        }
+        return Ok(Vec::new());
+    }
+    compute_leaves(field, column)
 }

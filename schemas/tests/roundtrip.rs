@@ -226,3 +226,93 @@ print(json.dumps({"meta": {r[0]: {"enc": r[1], "comp": r[2]} for r in rows}, "va
     let err = refusal(&dir.path().join("x.parquet"), PAGES, &prov, &bad);
     assert!(err.contains("title") && err.contains("no integer"), "{err}");
 }
+
+/// `own_dictionary` leaves (wikirel's encoder, `list_dict`) interleaved with the crate's
+/// column writers, over batches that cross row groups: DuckDB reads every row back as written
+/// and sees dictionary-encoded chunks; a leaf that is no `List<Utf8>`, or one with statistics,
+/// is refused.
+#[test]
+fn own_dictionary_leaves_read_back_in_duckdb() {
+    use arrow::array::{ListBuilder, StringBuilder};
+    use arrow::datatypes::{DataType, Field};
+    use schemas::tables::ENTITIES;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("entities.parquet");
+    let prov = Provenance::new("wikirel-test", "roundtrip").with_inputs(["fixture"]);
+    let own = ["aliases.list.item", "instance_of.list.item"].map(String::from).to_vec();
+    let opts = SinkOptions {
+        max_row_group_rows: 7,
+        no_statistics: own.clone(),
+        own_dictionary: own.clone(),
+        ..Default::default()
+    };
+    let lists = |rows: &[Vec<String>]| -> ArrayRef {
+        let item = Field::new_list_field(DataType::Utf8, false);
+        let mut b = ListBuilder::new(StringBuilder::new()).with_field(Arc::new(item));
+        for r in rows {
+            r.iter().for_each(|v| b.values().append_value(v));
+            b.append(true);
+        }
+        Arc::new(b.finish())
+    };
+    let n = 40usize;
+    let aliases: Vec<Vec<String>> =
+        (0..n).map(|i| (0..i % 4).map(|j| format!("alias {}", (i * j) % 9)).collect()).collect();
+    let types: Vec<Vec<String>> =
+        (0..n).map(|i| (0..(i + 1) % 3).map(|j| format!("Q{}", 5 + j * i % 4)).collect()).collect();
+    let qids: Vec<String> = (0..n).map(|i| format!("Q{}", 100 + i)).collect();
+    let batch = |lo: usize, hi: usize| {
+        let s = |v: Vec<&str>| Arc::new(StringArray::from(v)) as ArrayRef;
+        let opt = |v: Vec<Option<&str>>| Arc::new(StringArray::from(v)) as ArrayRef;
+        RecordBatch::try_new(
+            ENTITIES.schema(),
+            vec![
+                s(qids[lo..hi].iter().map(String::as_str).collect()),
+                s(vec!["item"; hi - lo]),
+                opt(vec![Some("label"); hi - lo]),
+                opt(vec![None; hi - lo]),
+                lists(&aliases[lo..hi]),
+                opt(vec![Some("Title"); hi - lo]),
+                lists(&types[lo..hi]),
+                lists(&vec![Vec::new(); hi - lo]),
+                s(vec!["UNK"; hi - lo]),
+            ],
+        )
+        .unwrap()
+    };
+    let mut sink = ParquetSink::create(&path, ENTITIES, &prov, &opts).unwrap();
+    for (lo, hi) in [(0, 5), (5, 6), (6, 23), (23, 40)] {
+        sink.write(&batch(lo, hi)).unwrap();
+    }
+    assert_eq!(sink.finish().unwrap(), n as u64);
+    let script = r#"
+import duckdb, json, sys
+p = sys.argv[1]
+con = duckdb.connect()
+rows = con.execute(f"SELECT qid, aliases, instance_of FROM read_parquet('{p}') ORDER BY qid").fetchall()
+meta = con.execute(f"SELECT row_group_id, path_in_schema, encodings FROM parquet_metadata('{p}')").fetchall()
+print(json.dumps({"rows": [list(r) for r in rows],
+                  "groups": len({m[0] for m in meta}),
+                  "enc": {m[1].replace(", ", "."): m[2] for m in meta}}))
+"#;
+    let out = Command::new(python()).args(["-c", script]).arg(&path).output().unwrap();
+    assert!(out.status.success(), "duckdb failed: {}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let expect: Vec<serde_json::Value> =
+        (0..n).map(|i| serde_json::json!([qids[i], aliases[i], types[i]])).collect();
+    assert_eq!(v["rows"], serde_json::Value::Array(expect), "{v}");
+    assert_eq!(v["groups"], n.div_ceil(7), "{v}");
+    assert!(v["enc"]["aliases.list.item"].as_str().unwrap().contains("DICTIONARY"), "{v}");
+
+    let x = dir.path().join("x.parquet");
+    let not_list = SinkOptions {
+        no_statistics: vec!["qid".into()],
+        own_dictionary: vec!["qid".into()],
+        ..Default::default()
+    };
+    let err = refusal(&x, ENTITIES, &prov, &not_list);
+    assert!(err.contains("qid") && err.contains("List<Utf8>"), "{err}");
+    let with_stats = SinkOptions { own_dictionary: own, ..Default::default() };
+    let err = refusal(&x, ENTITIES, &prov, &with_stats);
+    assert!(err.contains("aliases.list.item") && err.contains("no_statistics"), "{err}");
+}
