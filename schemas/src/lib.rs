@@ -8,7 +8,7 @@
 pub mod col;
 pub mod error;
 pub mod ids;
-mod list_dict;
+mod list_leaf;
 pub mod provenance;
 pub mod reader;
 pub mod rows;

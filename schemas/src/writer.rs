@@ -20,7 +20,7 @@ use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::ColumnPath;
 
 use crate::error::SchemaError;
-use crate::list_dict::ListDict;
+use crate::list_leaf::{ListEncoding, ListLeaf};
 use crate::provenance::Provenance;
 use crate::tables::Table;
 use crate::{META_PROVENANCE, META_TABLE, META_VERSION};
@@ -45,10 +45,13 @@ pub struct SinkOptions {
     /// small as the dictionary indices compressed by zstd, for less CPU (issue 19).
     pub delta_packed: Vec<String>,
     /// `List<Utf8>` leaves (`tokens.list.item`) dictionary-encoded by wikirel's own encoder
-    /// ([`crate::list_dict`]) instead of the parquet crate's: for many short values (tokens)
+    /// ([`crate::list_leaf`]) instead of the parquet crate's: for many short values (tokens)
     /// it interns for a fraction of the CPU. The leaf must be a top-level non-null list of
-    /// non-null strings, named in `no_statistics` too (this encoder writes none).
+    /// non-null items, named in `no_statistics` too (these encoders write none).
     pub own_dictionary: Vec<String>,
+    /// `List<UInt32>` leaves written `DELTA_BINARY_PACKED` and uncompressed (as `delta_packed`)
+    /// by wikirel's own encoder; the same conditions as `own_dictionary`.
+    pub own_delta: Vec<String>,
 }
 
 impl Default for SinkOptions {
@@ -61,6 +64,7 @@ impl Default for SinkOptions {
             no_dictionary: Vec::new(),
             delta_packed: Vec::new(),
             own_dictionary: Vec::new(),
+            own_delta: Vec::new(),
         }
     }
 }
@@ -73,14 +77,14 @@ fn column_path(dotted: &str) -> ColumnPath {
 /// A Parquet file being written for one table of the contract.
 ///
 /// The rows are encoded as they arrive into the current row group's column writers (the parquet
-/// crate's Arrow column writers, or [`ListDict`] for the `own_dictionary` leaves), and a full
+/// crate's Arrow column writers, or [`ListLeaf`] for the `own_*` leaves), and a full
 /// group is spliced into the file: what `ArrowWriter` does, with one encoder swapped.
 pub struct ParquetSink {
     file: Option<SerializedFileWriter<File>>,
     factory: ArrowRowGroupWriterFactory,
     schema: SchemaRef,
-    /// Per top-level field: whether it is one leaf encoded by [`ListDict`].
-    own: Vec<bool>,
+    /// Per top-level field: the encoding of its one leaf when [`ListLeaf`] encodes it.
+    own: Vec<Option<ListEncoding>>,
     group: Option<Group>,
     max_group_rows: usize,
     table: Table,
@@ -97,7 +101,7 @@ struct Group {
 
 enum LeafWriter {
     Arrow(Box<ArrowColumnWriter>),
-    Own(ListDict),
+    Own(ListLeaf),
 }
 
 fn partial_path(dest: &Path) -> PathBuf {
@@ -137,8 +141,9 @@ impl ParquetSink {
             detail,
         };
         let named = options.no_statistics.iter().chain(&options.no_dictionary);
-        let named = named.chain(&options.delta_packed).chain(&options.own_dictionary);
-        let mut own = vec![false; schema.fields().len()];
+        let named = named.chain(&options.delta_packed);
+        let named = named.chain(&options.own_dictionary).chain(&options.own_delta);
+        let mut own = vec![None; schema.fields().len()];
         for c in named {
             let Some(i) = leaves.columns().iter().position(|l| l.path().string() == *c) else {
                 return Err(refuse(format!("column option for {c}, which is no leaf column")));
@@ -148,26 +153,30 @@ impl ParquetSink {
             if options.delta_packed.contains(c) && !integer {
                 return Err(refuse(format!("delta packing asked for {c}, which is no integer")));
             }
-            if options.own_dictionary.contains(c) {
-                let root = leaves.get_column_root_idx(i);
-                let field = schema.field(root);
-                let single = leaves
-                    .columns()
-                    .iter()
-                    .enumerate()
-                    .all(|(j, _)| j == i || leaves.get_column_root_idx(j) != root);
-                if !(single && !field.is_nullable() && ListDict::accepts(field.data_type()))
-                    || options.no_dictionary.contains(c)
-                    || options.delta_packed.contains(c)
-                    || !options.no_statistics.contains(c)
-                {
-                    return Err(refuse(format!(
-                        "own dictionary asked for {c}, which is not the one leaf of a non-null \
-                         List<Utf8> column named in no_statistics and in no other encoding"
-                    )));
-                }
-                own[root] = true;
+            let encoding = if options.own_dictionary.contains(c) {
+                ListEncoding::Dictionary
+            } else if options.own_delta.contains(c) {
+                ListEncoding::Delta
+            } else {
+                continue;
+            };
+            let root = leaves.get_column_root_idx(i);
+            let field = schema.field(root);
+            let single =
+                (0..leaves.num_columns()).all(|j| j == i || leaves.get_column_root_idx(j) != root);
+            if !(single && !field.is_nullable() && encoding.accepts(field.data_type()))
+                || (options.own_dictionary.contains(c) && options.own_delta.contains(c))
+                || options.no_dictionary.contains(c)
+                || options.delta_packed.contains(c)
+                || !options.no_statistics.contains(c)
+            {
+                let ty = if encoding == ListEncoding::Dictionary { "Utf8" } else { "UInt32" };
+                return Err(refuse(format!(
+                    "own encoder asked for {c}, which is not the one leaf of a non-null \
+                     List<{ty}> column named in no_statistics and in no other encoding"
+                )));
             }
+            own[root] = Some(encoding);
         }
         let provenance_json = serde_json::to_string(provenance).unwrap_or_default();
         let props = WriterProperties::builder()
@@ -187,14 +196,15 @@ impl ParquetSink {
             .no_dictionary
             .iter()
             .fold(props, |p, c| p.set_column_dictionary_enabled(column_path(c), false));
+        let props = options.delta_packed.iter().fold(props, |p, c| {
+            p.set_column_dictionary_enabled(column_path(c), false)
+                .set_column_encoding(column_path(c), Encoding::DELTA_BINARY_PACKED)
+                .set_column_compression(column_path(c), Compression::UNCOMPRESSED)
+        });
         let props = options
-            .delta_packed
+            .own_delta
             .iter()
-            .fold(props, |p, c| {
-                p.set_column_dictionary_enabled(column_path(c), false)
-                    .set_column_encoding(column_path(c), Encoding::DELTA_BINARY_PACKED)
-                    .set_column_compression(column_path(c), Compression::UNCOMPRESSED)
-            })
+            .fold(props, |p, c| p.set_column_compression(column_path(c), Compression::UNCOMPRESSED))
             .build();
         if let Some(parent) = dest.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)
@@ -247,18 +257,15 @@ impl ParquetSink {
             if self.group.is_none() {
                 let file = self.file.as_ref().expect("sink used after finish");
                 let arrow = self.factory.create_column_writers(file.flushed_row_groups().len())?;
-                let own_leaf: Vec<bool> = (0..arrow.len())
+                let own_leaf: Vec<Option<ListEncoding>> = (0..arrow.len())
                     .map(|i| self.own[file.schema_descr().get_column_root_idx(i)])
                     .collect();
                 let leaves = arrow
                     .into_iter()
                     .zip(own_leaf)
-                    .map(|(w, own)| {
-                        if own {
-                            LeafWriter::Own(ListDict::default())
-                        } else {
-                            LeafWriter::Arrow(Box::new(w))
-                        }
+                    .map(|(w, own)| match own {
+                        Some(encoding) => LeafWriter::Own(ListLeaf::new(encoding)),
+                        None => LeafWriter::Arrow(Box::new(w)),
                     })
                     .collect();
                 self.group = Some(Group { leaves, rows: 0 });
@@ -334,7 +341,7 @@ impl Drop for ParquetSink {
 }
 
 /// The leaves of one top-level column for the Arrow column writers; a column encoded by
-/// [`ListDict`] is pushed to it here instead, and yields none.
+/// [`ListLeaf`] is pushed to it here instead, and yields none.
 fn compute_leaves_unless_own<'a>(
     field: &arrow::datatypes::Field,
     column: &arrow::array::ArrayRef,

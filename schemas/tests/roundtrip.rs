@@ -229,8 +229,8 @@ print(json.dumps({"meta": {r[0]: {"enc": r[1], "comp": r[2]} for r in rows}, "va
 
 /// `own_dictionary` leaves (wikirel's encoder, `list_dict`) interleaved with the crate's
 /// column writers, over batches that cross row groups: DuckDB reads every row back as written
-/// and sees dictionary-encoded chunks; a leaf that is no `List<Utf8>`, or one with statistics,
-/// is refused.
+/// and sees dictionary-encoded chunks; a leaf that is no `List<Utf8>` (for `own_delta`, no
+/// `List<UInt32>`), or one with statistics, is refused.
 #[test]
 fn own_dictionary_leaves_read_back_in_duckdb() {
     use arrow::array::{ListBuilder, StringBuilder};
@@ -312,6 +312,10 @@ print(json.dumps({"rows": [list(r) for r in rows],
     };
     let err = refusal(&x, ENTITIES, &prov, &not_list);
     assert!(err.contains("qid") && err.contains("List<Utf8>"), "{err}");
+    let strings_as_ints =
+        SinkOptions { no_statistics: own.clone(), own_delta: own.clone(), ..Default::default() };
+    let err = refusal(&x, ENTITIES, &prov, &strings_as_ints);
+    assert!(err.contains("aliases.list.item") && err.contains("List<UInt32>"), "{err}");
     let with_stats = SinkOptions { own_dictionary: own, ..Default::default() };
     let err = refusal(&x, ENTITIES, &prov, &with_stats);
     assert!(err.contains("aliases.list.item") && err.contains("no_statistics"), "{err}");

@@ -1,21 +1,26 @@
-//! A `List<Utf8>` leaf written as a dictionary-encoded Parquet column chunk by our own encoder.
+//! `List<Utf8>` and `List<UInt32>` leaves written as Parquet column chunks by our own
+//! encoders: strings dictionary-encoded, integers `DELTA_BINARY_PACKED`.
 //!
-//! Why not the parquet crate's encoder: it interns every value through a generic hash table
+//! Why not the parquet crate's encoders: it interns every string through a generic hash table
 //! (ahash, a probe that goes through the dictionary's offsets to its bytes, then `memcmp`),
-//! and computes and encodes the list's levels value by value. For the `sentences` table's
-//! `tokens` (10.4M short strings per 122 MB of wiki XML) that was ~15% of the `wikipedia`
-//! stage's CPU (`perf`, issue 19). Here a value of up to 8 bytes (most tokens) is held in the
-//! hash table's slot as one `u64`, so a lookup is a multiply, a probe and one compare; and
-//! the levels of a list of non-null items are written as bit masks.
+//! delta-packs integers through a generic block encoder, and computes and encodes the list's
+//! levels value by value for each of these columns. For the `sentences` table's `tokens`,
+//! `token_starts` and `token_ends` (10.4M values each per 122 MB of wiki XML) that was a
+//! quarter of the `wikipedia` stage's CPU (`perf`, issue 19). Here a string of up to 8 bytes
+//! (most tokens) is held in the hash table's slot as one `u64`, so a lookup is a multiply, a
+//! probe and one compare; a block of deltas is a few passes over 128 integers; and the levels
+//! of a list of non-null items are written as bit masks.
 //!
-//! The chunk is ordinary Parquet, what the crate's writer produces for the column (the file's
-//! readers cannot tell): a PLAIN dictionary page, then V1 data pages with RLE/bit-packed
-//! repetition and definition levels and RLE_DICTIONARY indices, each page compressed with the
-//! column's codec, pages split on row boundaries, and an offset index. No statistics: the
-//! sink accepts this encoder only for columns without them. Pages and the chunk's metadata go
-//! through the crate's `SerializedPageWriter` and `ColumnChunkMetaData`, and the chunk is
-//! spliced into the row group with `append_column`.
+//! A chunk is ordinary Parquet, what the crate's writer produces for such a column (readers
+//! cannot tell): V1 data pages with RLE/bit-packed repetition and definition levels, after a
+//! PLAIN dictionary page and with RLE_DICTIONARY indices for strings, or with
+//! `DELTA_BINARY_PACKED` values for integers; each page compressed with the column's codec,
+//! pages split on row boundaries, and an offset index. No statistics: the sink accepts these
+//! encoders only for columns without them. Pages and the chunk's metadata go through the
+//! crate's `SerializedPageWriter` and `ColumnChunkMetaData`, and the chunk is spliced into the
+//! row group with `append_column`.
 use arrow::array::{Array, AsArray};
+use arrow::datatypes::{DataType, UInt32Type};
 use bytes::Bytes;
 use parquet::basic::{Compression, Encoding};
 use parquet::column::page::{CompressedPage, Page, PageWriter};
@@ -30,43 +35,72 @@ use parquet::schema::types::ColumnDescPtr;
 /// the writer properties' row limit. Pages end on row boundaries (the offset index needs it).
 const PAGE_ENTRIES: usize = 256 * 1024;
 
-/// The values of one row group's column chunk, interned as they arrive.
-#[derive(Default)]
-pub(crate) struct ListDict {
-    interner: Interner,
-    /// Dictionary index of every list item, in row order.
-    ids: Vec<u32>,
-    /// Items per row.
-    lens: Vec<u32>,
+/// One row group's chunk of a list leaf, its values encoded as they arrive.
+pub(crate) enum ListLeaf {
+    Dict(ListDict),
+    Delta(ListDelta),
 }
 
-impl ListDict {
-    /// Whether an Arrow type is one this encoder takes: a list of strings.
-    pub(crate) fn accepts(ty: &arrow::datatypes::DataType) -> bool {
-        use arrow::datatypes::DataType;
-        matches!(ty, DataType::List(item) if item.data_type() == &DataType::Utf8)
+/// Which encoder a list leaf takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ListEncoding {
+    /// `List<Utf8>`: a dictionary.
+    Dictionary,
+    /// `List<UInt32>`: `DELTA_BINARY_PACKED`.
+    Delta,
+}
+
+impl ListEncoding {
+    /// Whether an Arrow type is one this encoder takes.
+    pub(crate) fn accepts(self, ty: &DataType) -> bool {
+        let want = match self {
+            ListEncoding::Dictionary => DataType::Utf8,
+            ListEncoding::Delta => DataType::UInt32,
+        };
+        matches!(ty, DataType::List(item) if item.data_type() == &want)
+    }
+}
+
+impl ListLeaf {
+    pub(crate) fn new(encoding: ListEncoding) -> Self {
+        match encoding {
+            ListEncoding::Dictionary => ListLeaf::Dict(ListDict::default()),
+            ListEncoding::Delta => ListLeaf::Delta(ListDelta::default()),
+        }
     }
 
-    /// Appends the rows of a `List<Utf8>` array without nulls.
+    /// Appends the rows of a list array without nulls.
     pub(crate) fn push(&mut self, array: &dyn Array) -> Result<()> {
         let list = array
             .as_list_opt::<i32>()
             .ok_or_else(|| general(format!("expected a list array, got {}", array.data_type())))?;
-        let values = list.values().as_string_opt::<i32>().ok_or_else(|| {
-            general(format!("expected a list of strings, got {}", list.values().data_type()))
-        })?;
-        if list.null_count() > 0 || values.null_count() > 0 {
+        if list.null_count() > 0 || list.values().null_count() > 0 {
             return Err(general("a null list or list item in a non-null column".into()));
         }
         let offsets = list.value_offsets();
-        self.lens.extend(offsets.windows(2).map(|w| (w[1] - w[0]) as u32));
         let (first, last) = (offsets[0] as usize, offsets[offsets.len() - 1] as usize);
-        let value_offsets = &values.value_offsets()[first..=last];
-        let bytes = values.value_data();
-        self.ids.reserve(last - first);
-        for w in value_offsets.windows(2) {
-            let id = self.interner.intern(bytes, w[0] as usize, w[1] as usize);
-            self.ids.push(id);
+        let lens = offsets.windows(2).map(|w| (w[1] - w[0]) as u32);
+        match self {
+            ListLeaf::Dict(d) => {
+                let values = list.values().as_string_opt::<i32>().ok_or_else(|| {
+                    general(format!("expected strings, got {}", list.values().data_type()))
+                })?;
+                d.lens.extend(lens);
+                let value_offsets = &values.value_offsets()[first..=last];
+                let bytes = values.value_data();
+                d.ids.reserve(last - first);
+                for w in value_offsets.windows(2) {
+                    let id = d.interner.intern(bytes, w[0] as usize, w[1] as usize);
+                    d.ids.push(id);
+                }
+            }
+            ListLeaf::Delta(d) => {
+                let values = list.values().as_primitive_opt::<UInt32Type>().ok_or_else(|| {
+                    general(format!("expected u32, got {}", list.values().data_type()))
+                })?;
+                d.lens.extend(lens);
+                d.values.extend_from_slice(&values.values()[first..last]);
+            }
         }
         Ok(())
     }
@@ -77,126 +111,216 @@ impl ListDict {
         descr: ColumnDescPtr,
         props: &WriterProperties,
     ) -> Result<(Bytes, ColumnCloseResult)> {
-        if descr.max_rep_level() != 1 || descr.max_def_level() != 1 {
-            return Err(general(format!(
-                "{}: a non-null list of non-null items has levels (1, 1), not ({}, {})",
-                descr.path(),
-                descr.max_rep_level(),
-                descr.max_def_level()
-            )));
-        }
-        let compression = props.compression(descr.path());
-        let mut codec = match compression {
-            Compression::UNCOMPRESSED => None,
-            Compression::ZSTD(level) => {
-                Some(zstd::bulk::Compressor::new(level.compression_level())?)
+        match self {
+            ListLeaf::Dict(ListDict { interner, ids, lens }) => {
+                let dict_len = interner.len();
+                let width = bit_width(dict_len.saturating_sub(1) as u32).max(1);
+                let dict = (interner.into_plain(), dict_len);
+                write_chunk(descr, props, &lens, Some(dict), Encoding::RLE_DICTIONARY, |r, out| {
+                    out.push(width as u8);
+                    bit_pack_run(&ids[r], width, out);
+                })
             }
-            other => return Err(general(format!("{other:?} is not supported here, only zstd"))),
-        };
-        let mut page = |page: Page| -> Result<CompressedPage> {
-            let raw = page.buffer().len();
-            let Some(codec) = codec.as_mut() else { return Ok(CompressedPage::new(page, raw)) };
-            let packed = Bytes::from(codec.compress(page.buffer())?);
-            Ok(CompressedPage::new(
-                match page {
-                    Page::DictionaryPage { num_values, encoding, is_sorted, .. } => {
-                        Page::DictionaryPage { buf: packed, num_values, encoding, is_sorted }
-                    }
-                    Page::DataPage {
-                        num_values,
-                        encoding,
-                        def_level_encoding,
-                        rep_level_encoding,
-                        statistics,
-                        ..
-                    } => Page::DataPage {
-                        buf: packed,
-                        num_values,
-                        encoding,
-                        def_level_encoding,
-                        rep_level_encoding,
-                        statistics,
-                    },
-                    Page::DataPageV2 { .. } => unreachable!("only V1 pages are built here"),
-                },
-                raw,
-            ))
-        };
+            ListLeaf::Delta(ListDelta { values, lens }) => {
+                write_chunk(descr, props, &lens, None, Encoding::DELTA_BINARY_PACKED, |r, out| {
+                    delta_binary_packed(&values[r], out)
+                })
+            }
+        }
+    }
+}
 
-        let ListDict { interner, ids, lens } = self;
-        let dict_len = interner.len();
-        let width = bit_width(dict_len.saturating_sub(1) as u32).max(1);
-        let mut sink = TrackedWrite::new(Vec::new());
-        let mut writer = SerializedPageWriter::new(&mut sink);
-        let (mut compressed, mut uncompressed) = (0i64, 0i64);
+/// A `List<Utf8>` chunk: strings interned as they arrive.
+#[derive(Default)]
+pub(crate) struct ListDict {
+    interner: Interner,
+    /// Dictionary index of every list item, in row order.
+    ids: Vec<u32>,
+    /// Items per row.
+    lens: Vec<u32>,
+}
+
+/// A `List<UInt32>` chunk.
+#[derive(Default)]
+pub(crate) struct ListDelta {
+    values: Vec<u32>,
+    /// Items per row.
+    lens: Vec<u32>,
+}
+
+/// Writes a chunk of rows of `lens` items: the dictionary page (PLAIN bytes, entry count) if
+/// any, then data pages whose values section `values` appends for a range of items.
+fn write_chunk(
+    descr: ColumnDescPtr,
+    props: &WriterProperties,
+    lens: &[u32],
+    dictionary: Option<(Vec<u8>, usize)>,
+    encoding: Encoding,
+    mut values: impl FnMut(std::ops::Range<usize>, &mut Vec<u8>),
+) -> Result<(Bytes, ColumnCloseResult)> {
+    if descr.max_rep_level() != 1 || descr.max_def_level() != 1 {
+        return Err(general(format!(
+            "{}: a non-null list of non-null items has levels (1, 1), not ({}, {})",
+            descr.path(),
+            descr.max_rep_level(),
+            descr.max_def_level()
+        )));
+    }
+    let compression = props.compression(descr.path());
+    let mut codec = match compression {
+        Compression::UNCOMPRESSED => None,
+        Compression::ZSTD(level) => Some(zstd::bulk::Compressor::new(level.compression_level())?),
+        other => return Err(general(format!("{other:?} is not supported here, only zstd"))),
+    };
+    let mut page = |page: Page| -> Result<CompressedPage> {
+        let raw = page.buffer().len();
+        let Some(codec) = codec.as_mut() else { return Ok(CompressedPage::new(page, raw)) };
+        let packed = Bytes::from(codec.compress(page.buffer())?);
+        Ok(CompressedPage::new(
+            match page {
+                Page::DictionaryPage { num_values, encoding, is_sorted, .. } => {
+                    Page::DictionaryPage { buf: packed, num_values, encoding, is_sorted }
+                }
+                Page::DataPage {
+                    num_values,
+                    encoding,
+                    def_level_encoding,
+                    rep_level_encoding,
+                    statistics,
+                    ..
+                } => Page::DataPage {
+                    buf: packed,
+                    num_values,
+                    encoding,
+                    def_level_encoding,
+                    rep_level_encoding,
+                    statistics,
+                },
+                Page::DataPageV2 { .. } => unreachable!("only V1 pages are built here"),
+            },
+            raw,
+        ))
+    };
+
+    let mut sink = TrackedWrite::new(Vec::new());
+    let mut writer = SerializedPageWriter::new(&mut sink);
+    let (mut compressed, mut uncompressed) = (0i64, 0i64);
+    let mut encodings = vec![Encoding::RLE, encoding];
+    let mut dictionary_page_offset = None;
+    if let Some((plain, entries)) = dictionary {
         let dict_encoding = props.dictionary_page_encoding();
+        encodings.push(dict_encoding);
         let spec = writer.write_page(page(Page::DictionaryPage {
-            buf: Bytes::from(interner.into_plain()),
-            num_values: dict_len as u32,
+            buf: Bytes::from(plain),
+            num_values: entries as u32,
             encoding: dict_encoding,
             is_sorted: false,
         })?)?;
+        dictionary_page_offset = Some(spec.offset as i64);
         compressed += spec.compressed_size as i64;
         uncompressed += spec.uncompressed_size as i64;
-
-        let max_rows = props.data_page_row_count_limit().max(1);
-        let mut offset_index = OffsetIndexBuilder::new();
-        let mut data_page_offset = None;
-        let (mut row, mut item, mut entries_total) = (0usize, 0usize, 0usize);
-        while row < lens.len() {
-            // The page's rows: up to the row limit, and until PAGE_ENTRIES level entries.
-            let (start_row, start_item) = (row, item);
-            let mut entries = 0;
-            let mut empty = false;
-            while row < lens.len() && row - start_row < max_rows && entries < PAGE_ENTRIES {
-                let n = lens[row] as usize;
-                empty |= n == 0;
-                entries += n.max(1);
-                item += n;
-                row += 1;
-            }
-            let mut body = Vec::with_capacity(entries / 4 + (item - start_item) * 4 + 64);
-            encode_levels(&lens[start_row..row], entries, empty, &mut body);
-            body.push(width as u8);
-            bit_pack_run(&ids[start_item..item], width, &mut body);
-            let spec = writer.write_page(page(Page::DataPage {
-                buf: Bytes::from(body),
-                num_values: entries as u32,
-                encoding: Encoding::RLE_DICTIONARY,
-                def_level_encoding: Encoding::RLE,
-                rep_level_encoding: Encoding::RLE,
-                statistics: None,
-            })?)?;
-            data_page_offset.get_or_insert(spec.offset as i64);
-            offset_index.append_offset_and_size(spec.offset as i64, spec.compressed_size as i32);
-            offset_index.append_row_count((row - start_row) as i64);
-            compressed += spec.compressed_size as i64;
-            uncompressed += spec.uncompressed_size as i64;
-            entries_total += entries;
-        }
-        writer.close()?;
-        let buf = Bytes::from(sink.into_inner()?);
-        let metadata = ColumnChunkMetaData::builder(descr)
-            .set_compression(compression)
-            .set_encodings(vec![dict_encoding, Encoding::RLE, Encoding::RLE_DICTIONARY])
-            .set_num_values(entries_total as i64)
-            .set_total_compressed_size(compressed)
-            .set_total_uncompressed_size(uncompressed)
-            .set_dictionary_page_offset(Some(0))
-            // A chunk of no rows has no data page: point past the dictionary, as the
-            // crate's writer does.
-            .set_data_page_offset(data_page_offset.unwrap_or(buf.len() as i64))
-            .build()?;
-        let close = ColumnCloseResult {
-            bytes_written: buf.len() as u64,
-            rows_written: lens.len() as u64,
-            metadata,
-            bloom_filter: None,
-            column_index: None,
-            offset_index: Some(offset_index.build()),
-        };
-        Ok((buf, close))
     }
+
+    let max_rows = props.data_page_row_count_limit().max(1);
+    let mut offset_index = OffsetIndexBuilder::new();
+    let mut data_page_offset = None;
+    let (mut row, mut item, mut entries_total) = (0usize, 0usize, 0usize);
+    while row < lens.len() {
+        // The page's rows: up to the row limit, and until PAGE_ENTRIES level entries.
+        let (start_row, start_item) = (row, item);
+        let mut entries = 0;
+        let mut empty = false;
+        while row < lens.len() && row - start_row < max_rows && entries < PAGE_ENTRIES {
+            let n = lens[row] as usize;
+            empty |= n == 0;
+            entries += n.max(1);
+            item += n;
+            row += 1;
+        }
+        let mut body = Vec::with_capacity(entries / 4 + (item - start_item) * 5 + 64);
+        encode_levels(&lens[start_row..row], entries, empty, &mut body);
+        values(start_item..item, &mut body);
+        let spec = writer.write_page(page(Page::DataPage {
+            buf: Bytes::from(body),
+            num_values: entries as u32,
+            encoding,
+            def_level_encoding: Encoding::RLE,
+            rep_level_encoding: Encoding::RLE,
+            statistics: None,
+        })?)?;
+        data_page_offset.get_or_insert(spec.offset as i64);
+        offset_index.append_offset_and_size(spec.offset as i64, spec.compressed_size as i32);
+        offset_index.append_row_count((row - start_row) as i64);
+        compressed += spec.compressed_size as i64;
+        uncompressed += spec.uncompressed_size as i64;
+        entries_total += entries;
+    }
+    writer.close()?;
+    let buf = Bytes::from(sink.into_inner()?);
+    let metadata = ColumnChunkMetaData::builder(descr)
+        .set_compression(compression)
+        .set_encodings(encodings)
+        .set_num_values(entries_total as i64)
+        .set_total_compressed_size(compressed)
+        .set_total_uncompressed_size(uncompressed)
+        .set_dictionary_page_offset(dictionary_page_offset)
+        // A chunk of no rows has no data page: point past the dictionary, as the crate's
+        // writer does.
+        .set_data_page_offset(data_page_offset.unwrap_or(buf.len() as i64))
+        .build()?;
+    let close = ColumnCloseResult {
+        bytes_written: buf.len() as u64,
+        rows_written: lens.len() as u64,
+        metadata,
+        bloom_filter: None,
+        column_index: None,
+        offset_index: Some(offset_index.build()),
+    };
+    Ok((buf, close))
+}
+
+/// Appends `values` `DELTA_BINARY_PACKED` (the Parquet spec's layout, as the crate writes it:
+/// blocks of 128 values in 4 miniblocks of 32): a header (block size, miniblocks per block,
+/// value count, first value), then per block the smallest delta and each miniblock's bit
+/// width, then the miniblocks: each delta minus the smallest, bit-packed. Deltas wrap around
+/// in 32 bits, as readers of an INT32 column undo them.
+fn delta_binary_packed(values: &[u32], out: &mut Vec<u8>) {
+    const BLOCK: usize = 128;
+    const MINI: usize = 32;
+    uleb128(BLOCK as u64, out);
+    uleb128((BLOCK / MINI) as u64, out);
+    uleb128(values.len() as u64, out);
+    uleb128(zigzag(values.first().copied().unwrap_or(0) as i32 as i64), out);
+    let mut deltas = [0u32; BLOCK];
+    let mut at = 1;
+    while at < values.len() {
+        let n = (values.len() - at).min(BLOCK);
+        let mut min = i32::MAX;
+        for (j, d) in deltas[..n].iter_mut().enumerate() {
+            let delta = values[at + j].wrapping_sub(values[at + j - 1]) as i32;
+            *d = delta as u32;
+            min = min.min(delta);
+        }
+        uleb128(zigzag(min as i64), out);
+        let widths_at = out.len();
+        out.extend_from_slice(&[0u8; BLOCK / MINI]);
+        for (m, mini) in deltas[..n].chunks_mut(MINI).enumerate() {
+            let mut or = 0u32;
+            for d in mini.iter_mut() {
+                *d = (*d as i32).wrapping_sub(min) as u32;
+                or |= *d;
+            }
+            let width = bit_width(or);
+            out[widths_at + m] = width as u8;
+            bit_pack(mini, width, MINI, out);
+        }
+        at += n;
+    }
+}
+
+/// ZigZag: small magnitudes of either sign to small unsigned numbers.
+fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
 }
 
 fn general(msg: String) -> ParquetError {
@@ -218,16 +342,21 @@ fn uleb128(mut v: u64, out: &mut Vec<u8>) {
 }
 
 /// Appends `values` as one bit-packed run of the RLE/bit-packed hybrid encoding: its header,
-/// then groups of 8 values of `width` bits, least significant bit first, the last group padded
-/// with zeros. Nothing for no values.
+/// then groups of 8 values of `width` bits. Nothing for no values.
 fn bit_pack_run(values: &[u32], width: u32, out: &mut Vec<u8>) {
     if values.is_empty() {
         return;
     }
     let groups = values.len().div_ceil(8);
     uleb128(((groups as u64) << 1) | 1, out);
-    let end = out.len() + groups * width as usize;
-    out.reserve(groups * width as usize + 8);
+    bit_pack(values, width, groups * 8, out);
+}
+
+/// Appends `values` packed in `width` bits each, least significant bit first, padded with
+/// zeros to `slots` values.
+fn bit_pack(values: &[u32], width: u32, slots: usize, out: &mut Vec<u8>) {
+    let end = out.len() + (slots * width as usize).div_ceil(8);
+    out.reserve(end - out.len() + 8);
     let (mut acc, mut bits) = (0u64, 0u32);
     for &v in values {
         acc |= (v as u64) << bits;
@@ -415,7 +544,7 @@ impl Interner {
 mod tests {
     use std::sync::Arc;
 
-    use arrow::array::{Array, ArrayRef, ListArray, ListBuilder, StringBuilder};
+    use arrow::array::{Array, ArrayRef, ListArray, ListBuilder, StringBuilder, UInt32Builder};
     use arrow::datatypes::{DataType, Field, Schema};
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     use parquet::arrow::ArrowWriter;
@@ -426,8 +555,8 @@ mod tests {
 
     use super::*;
 
-    fn schema() -> Arc<Schema> {
-        let item = Arc::new(Field::new_list_field(DataType::Utf8, false));
+    fn schema(item: DataType) -> Arc<Schema> {
+        let item = Arc::new(Field::new_list_field(item, false));
         Arc::new(Schema::new(vec![Field::new("tokens", DataType::List(item), false)]))
     }
 
@@ -447,14 +576,20 @@ mod tests {
     /// way the sink does), with the crate's own file writer around it; reads the file back
     /// with the crate's reader, which shares no code with the encoder.
     fn round_trip(arrays: &[ArrayRef], group: usize, props: WriterProperties) -> Vec<ArrayRef> {
+        let encoding = match arrays[0].data_type() {
+            DataType::List(f) if f.data_type() == &DataType::Utf8 => ListEncoding::Dictionary,
+            _ => ListEncoding::Delta,
+        };
+        let item =
+            if encoding == ListEncoding::Dictionary { DataType::Utf8 } else { DataType::UInt32 };
         let mut out = Vec::new();
-        let w = ArrowWriter::try_new(&mut out, schema(), Some(props)).unwrap();
+        let w = ArrowWriter::try_new(&mut out, schema(item), Some(props)).unwrap();
         let (mut file, _) = w.into_serialized_writer().unwrap();
         let props = file.properties().clone();
         let descr = file.schema_descr().column(0);
-        let mut d = ListDict::default();
+        let mut d = ListLeaf::new(encoding);
         let mut rows = 0;
-        let flush = |d: ListDict, file: &mut SerializedFileWriter<&mut Vec<u8>>| {
+        let flush = |d: ListLeaf, file: &mut SerializedFileWriter<&mut Vec<u8>>| {
             let (bytes, close) = d.finish(descr.clone(), &props).unwrap();
             let mut rg = file.next_row_group().unwrap();
             rg.append_column(&bytes, close).unwrap();
@@ -467,7 +602,7 @@ mod tests {
                 d.push(a.slice(at, take).as_ref()).unwrap();
                 (at, rows) = (at + take, rows + take);
                 if rows == group {
-                    flush(std::mem::take(&mut d), &mut file);
+                    flush(std::mem::replace(&mut d, ListLeaf::new(encoding)), &mut file);
                     rows = 0;
                 }
             }
@@ -578,9 +713,9 @@ mod tests {
         let rows = vec![vec!["a", "b"], vec![], vec!["a"]];
         let a: ArrayRef = Arc::new(list(&rows));
         let mut out = Vec::new();
-        let w = ArrowWriter::try_new(&mut out, schema(), Some(props(zstd1()))).unwrap();
-        let (mut file, _) = w.into_serialized_writer().unwrap();
-        let mut d = ListDict::default();
+        let w = ArrowWriter::try_new(&mut out, schema(DataType::Utf8), Some(props(zstd1())));
+        let (mut file, _) = w.unwrap().into_serialized_writer().unwrap();
+        let mut d = ListLeaf::new(ListEncoding::Dictionary);
         d.push(a.as_ref()).unwrap();
         let (bytes, close) = d.finish(file.schema_descr().column(0), file.properties()).unwrap();
         let mut rg = file.next_row_group().unwrap();
@@ -603,8 +738,50 @@ mod tests {
         b.append(true);
         b.append(false);
         let a = b.finish();
-        let err = ListDict::default().push(&a).unwrap_err();
+        let err = ListLeaf::new(ListEncoding::Dictionary).push(&a).unwrap_err();
         assert!(err.to_string().contains("null"), "{err}");
+    }
+
+    fn u32_lists(rows: &[Vec<u32>]) -> ArrayRef {
+        let item = Field::new_list_field(DataType::UInt32, false);
+        let mut b = ListBuilder::new(UInt32Builder::new()).with_field(Arc::new(item));
+        for row in rows {
+            b.values().append_slice(row);
+            b.append(true);
+        }
+        Arc::new(b.finish())
+    }
+
+    fn u32_rows_of(arrays: &[ArrayRef]) -> Vec<Vec<u32>> {
+        let mut rows = Vec::new();
+        for a in arrays {
+            let l = a.as_list::<i32>();
+            for i in 0..l.len() {
+                rows.push(l.value(i).as_primitive::<UInt32Type>().values().to_vec());
+            }
+        }
+        rows
+    }
+
+    /// Integer lists `DELTA_BINARY_PACKED`: ascending offsets that fall back at each row (the
+    /// token spans' shape), deltas of every width up to 32 bits (0 and u32::MAX next to each
+    /// other wrap around), blocks of 128 and their last partial miniblock, single values and
+    /// empty lists, over pages of 7 rows and row groups of 3.
+    #[test]
+    fn integer_lists_read_back_equal() {
+        let mut rows: Vec<Vec<u32>> = vec![vec![], vec![7], vec![0, u32::MAX, 0, 1 << 31, 5]];
+        rows.push((0..300).map(|i| i * 6 + i % 5).collect());
+        rows.push((0..129).map(|i| (i * 2_654_435_761u64 % (1 << 32)) as u32).collect());
+        rows.extend((0..40).map(|r| (0..r % 23).map(|i| i * 4 + r).collect()));
+        rows.push(vec![]);
+        let a = u32_lists(&rows);
+        let parts = [a.slice(0, 3), a.slice(3, a.len() - 3)];
+        for compression in [zstd1(), Compression::UNCOMPRESSED] {
+            for group in [3, 1000] {
+                let back = round_trip(&parts, group, props(compression));
+                assert_eq!(u32_rows_of(&back), rows, "{compression:?} {group}");
+            }
+        }
     }
 
     proptest::proptest! {
@@ -630,6 +807,20 @@ mod tests {
                 .build();
             let back = round_trip(std::slice::from_ref(&a), group, props);
             proptest::prop_assert_eq!(rows_of(&back), rows_of(&[a]));
+        }
+
+        /// Random integer lists (small and large values, so deltas of either sign and every
+        /// width), read back equal.
+        #[test]
+        fn random_integer_lists_read_back_equal(
+            rows in proptest::collection::vec(
+                proptest::collection::vec(
+                    proptest::prop_oneof![0u32..300, proptest::num::u32::ANY], 0..300),
+                0..12),
+            group in 1usize..8,
+        ) {
+            let back = round_trip(&[u32_lists(&rows)], group, props(zstd1()));
+            proptest::prop_assert_eq!(u32_rows_of(&back), rows);
         }
     }
 }
