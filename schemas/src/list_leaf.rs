@@ -7,8 +7,8 @@
 //! levels value by value for each of these columns. For the `sentences` table's `tokens`,
 //! `token_starts` and `token_ends` (10.4M values each per 122 MB of wiki XML) that was a
 //! quarter of the `wikipedia` stage's CPU (`perf`, issue 19). Here a string of up to 8 bytes
-//! (most tokens) is held in the hash table's slot as one `u64`, so a lookup is a multiply, a
-//! probe and one compare; a block of deltas is a few passes over 128 integers; and the levels
+//! (most tokens) is compared as one `u64` (its entry holds its first 8 bytes), after a probe of
+//! a table of 8-byte slots; a block of deltas is a few passes over 128 integers; and the levels
 //! of a list of non-null items are written as bit masks.
 //!
 //! A chunk is ordinary Parquet, what the crate's writer produces for such a column (readers
@@ -427,21 +427,29 @@ fn clear_from(bits: &mut [u8], from: usize) {
 
 /// A byte-string interner for short values: ids in first-seen order, the dictionary kept as
 /// the PLAIN-encoded page it becomes (a little-endian `u32` length, then the bytes).
+///
+/// The table holds 8 bytes per slot (a tag of the hash and the id) so that it stays in the
+/// L2 cache longer; the entries (first 8 bytes and length) are in id order, where the
+/// frequent values, seen first, sit together.
+///
+/// `HEAD_ONLY` hashes a value's first 8 bytes and length only, so that values sharing them
+/// collide in full: tests use it to reach the comparison of the bytes past the first 8.
 #[derive(Default)]
-struct Interner {
-    /// Open addressing, linear probing; a free slot has `len_id` 0.
-    slots: Vec<Slot>,
-    /// Byte offset of each entry's bytes in `plain` (only read for values over 8 bytes).
-    starts: Vec<usize>,
+struct Interner<const HEAD_ONLY: bool = false> {
+    /// Open addressing, linear probing: a tag of the hash (high 32 bits) and id + 1 (low 32
+    /// bits); 0 is a free slot.
+    slots: Vec<u64>,
+    entries: Vec<Entry>,
     plain: Vec<u8>,
 }
 
-#[derive(Clone, Copy, Default)]
-struct Slot {
+#[derive(Clone, Copy)]
+struct Entry {
     /// The value's first 8 bytes, zero-padded.
     head: u64,
-    /// The value's length (high 32 bits) and its id + 1 (low 32 bits).
-    len_id: u64,
+    len: u32,
+    /// Byte offset of the value in `plain`, past its length (read for values over 8 bytes).
+    start: u32,
 }
 
 const MUL: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -462,40 +470,45 @@ fn word(bytes: &[u8], at: usize, end: usize) -> u64 {
     u64::from_le_bytes(b)
 }
 
-impl Interner {
+impl<const HEAD_ONLY: bool> Interner<HEAD_ONLY> {
     fn len(&self) -> usize {
-        self.starts.len()
+        self.entries.len()
     }
 
     /// The id of `bytes[start..end]`, a new one if it was not seen before.
     #[inline]
     fn intern(&mut self, bytes: &[u8], start: usize, end: usize) -> u32 {
-        if self.starts.len() * 2 >= self.slots.len() {
+        if self.entries.len() * 4 >= self.slots.len() * 3 {
             self.grow();
         }
         let len = end - start;
         let head = word(bytes, start, end);
         let h = Self::hash(head, bytes, start, end);
+        let tag = h ^ (h << 32);
         let mask = self.slots.len() - 1;
         let mut i = (h.wrapping_mul(MUL) >> 32) as usize & mask;
         loop {
             let slot = self.slots[i];
-            if slot.len_id == 0 {
-                let id = self.starts.len() as u32;
+            if slot == 0 {
+                let id = self.entries.len() as u32;
                 self.plain.extend_from_slice(&(len as u32).to_le_bytes());
-                self.starts.push(self.plain.len());
+                let at = self.plain.len() as u32;
                 self.plain.extend_from_slice(&bytes[start..end]);
-                self.slots[i] = Slot { head, len_id: ((len as u64) << 32) | (id as u64 + 1) };
+                self.entries.push(Entry { head, len: len as u32, start: at });
+                self.slots[i] = (tag & !0xFFFF_FFFF) | (id as u64 + 1);
                 return id;
             }
-            if slot.head == head && (slot.len_id >> 32) as usize == len {
-                let id = (slot.len_id as u32) - 1;
-                if len <= 8 {
-                    return id;
-                }
-                let s = self.starts[id as usize];
-                if self.plain[s + 8..s + len] == bytes[start + 8..end] {
-                    return id;
+            if (slot ^ tag) >> 32 == 0 {
+                let id = (slot as u32) - 1;
+                let e = self.entries[id as usize];
+                if e.head == head && e.len as usize == len {
+                    if len <= 8 {
+                        return id;
+                    }
+                    let s = e.start as usize;
+                    if self.plain[s + 8..s + len] == bytes[start + 8..end] {
+                        return id;
+                    }
                 }
             }
             i = (i + 1) & mask;
@@ -505,27 +518,27 @@ impl Interner {
     /// Doubles the table (at least 1024 slots) and reinserts every entry.
     fn grow(&mut self) {
         let size = (self.slots.len() * 2).max(1024);
-        let old = std::mem::replace(&mut self.slots, vec![Slot::default(); size]);
-        let (starts, plain) = (std::mem::take(&mut self.starts), std::mem::take(&mut self.plain));
+        let old = std::mem::replace(&mut self.slots, vec![0; size]);
         let mask = size - 1;
-        for slot in old.into_iter().filter(|s| s.len_id != 0) {
-            let id = (slot.len_id as u32 - 1) as usize;
-            let (s, len) = (starts[id], (slot.len_id >> 32) as usize);
-            let h = Self::hash(slot.head, &plain, s, s + len);
+        for slot in old.into_iter().filter(|&s| s != 0) {
+            let e = self.entries[(slot as u32 - 1) as usize];
+            let s = e.start as usize;
+            let h = Self::hash(e.head, &self.plain, s, s + e.len as usize);
             let mut i = (h.wrapping_mul(MUL) >> 32) as usize & mask;
-            while self.slots[i].len_id != 0 {
+            while self.slots[i] != 0 {
                 i = (i + 1) & mask;
             }
             self.slots[i] = slot;
         }
-        self.starts = starts;
-        self.plain = plain;
     }
 
     /// A hash of `bytes[start..end]`, whose first word is `head`.
     #[inline]
     fn hash(head: u64, bytes: &[u8], start: usize, end: usize) -> u64 {
         let mut h = head ^ (((end - start) as u64) << 56);
+        if HEAD_ONLY {
+            return h;
+        }
         let mut at = start + 8;
         while at < end {
             h = (h.wrapping_mul(MUL)).rotate_left(29) ^ word(bytes, at, end);
@@ -694,8 +707,8 @@ mod tests {
         assert_eq!(rows_of(&back), rows_of(&[a]));
     }
 
-    /// 5,000 values of one length with the same first 8 bytes: slots hold only those bytes,
-    /// so a probe meeting another such value must compare the rest.
+    /// 5,000 values of one length with the same first 8 bytes (all an entry holds inline),
+    /// through the real hash.
     #[test]
     fn values_sharing_their_first_8_bytes_stay_distinct() {
         let words: Vec<String> = (0..5_000).map(|i| format!("prefix__{i:05}")).collect();
@@ -704,6 +717,23 @@ mod tests {
         let a: ArrayRef = Arc::new(list(&rows));
         let back = round_trip(std::slice::from_ref(&a), 10_000, props(zstd1()));
         assert_eq!(rows_of(&back), rows_of(&[a]));
+    }
+
+    /// Values whose hashes collide in full (the test hash sees only the first 8 bytes and the
+    /// length) stay distinct: the bytes past the first 8 are compared.
+    #[test]
+    fn colliding_values_stay_distinct() {
+        let words: Vec<String> = (0..2_000).map(|i| format!("prefix__{i:05}")).collect();
+        let bytes = words.concat().into_bytes();
+        let mut interner = Interner::<true>::default();
+        let span = |i: usize| (i * 13, i * 13 + 13);
+        let ids: Vec<u32> =
+            (0..words.len()).map(|i| interner.intern(&bytes, span(i).0, span(i).1)).collect();
+        assert_eq!(ids, (0..words.len() as u32).collect::<Vec<_>>());
+        let again: Vec<u32> =
+            (0..words.len()).rev().map(|i| interner.intern(&bytes, span(i).0, span(i).1)).collect();
+        assert_eq!(again, ids.iter().rev().copied().collect::<Vec<_>>());
+        assert_eq!(interner.len(), words.len());
     }
 
     /// The chunk's metadata is what readers rely on: a dictionary page first, the
