@@ -702,8 +702,13 @@ mod tests {
                     .collect::<Vec<_>>(),
             );
         }
-        let a: ArrayRef = Arc::new(list(&rows));
-        let back = round_trip(std::slice::from_ref(&a), 3_000, props(zstd1()));
+        assert_reads_back(&rows, 3_000);
+    }
+
+    /// `rows` written in row groups of `group` rows (zstd, pages of 7 rows) read back equal.
+    fn assert_reads_back(rows: &[Vec<&str>], group: usize) {
+        let a: ArrayRef = Arc::new(list(rows));
+        let back = round_trip(std::slice::from_ref(&a), group, props(zstd1()));
         assert_eq!(rows_of(&back), rows_of(&[a]));
     }
 
@@ -714,9 +719,7 @@ mod tests {
         let words: Vec<String> = (0..5_000).map(|i| format!("prefix__{i:05}")).collect();
         let rows: Vec<Vec<&str>> =
             words.chunks(10).map(|c| c.iter().map(String::as_str).collect()).collect();
-        let a: ArrayRef = Arc::new(list(&rows));
-        let back = round_trip(std::slice::from_ref(&a), 10_000, props(zstd1()));
-        assert_eq!(rows_of(&back), rows_of(&[a]));
+        assert_reads_back(&rows, 10_000);
     }
 
     /// Values whose hashes collide in full (the test hash sees only the first 8 bytes and the
