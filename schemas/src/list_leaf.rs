@@ -22,11 +22,11 @@
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::{DataType, UInt32Type};
 use bytes::Bytes;
-use parquet::basic::{Compression, Encoding};
+use parquet::basic::{Compression, Encoding, PageType};
 use parquet::column::page::{CompressedPage, Page, PageWriter};
 use parquet::column::writer::ColumnCloseResult;
 use parquet::errors::{ParquetError, Result};
-use parquet::file::metadata::{ColumnChunkMetaData, OffsetIndexBuilder};
+use parquet::file::metadata::{ColumnChunkMetaData, OffsetIndexBuilder, PageEncodingStats};
 use parquet::file::properties::WriterProperties;
 use parquet::file::writer::{SerializedPageWriter, TrackedWrite};
 use parquet::schema::types::ColumnDescPtr;
@@ -74,11 +74,11 @@ impl ListLeaf {
         let list = array
             .as_list_opt::<i32>()
             .ok_or_else(|| general(format!("expected a list array, got {}", array.data_type())))?;
-        if list.null_count() > 0 || list.values().null_count() > 0 {
-            return Err(general("a null list or list item in a non-null column".into()));
-        }
         let offsets = list.value_offsets();
         let (first, last) = (offsets[0] as usize, offsets[offsets.len() - 1] as usize);
+        if list.null_count() > 0 || list.values().slice(first, last - first).null_count() > 0 {
+            return Err(general("a null list or list item in a non-null column".into()));
+        }
         let lens = offsets.windows(2).map(|w| (w[1] - w[0]) as u32);
         match self {
             ListLeaf::Dict(d) => {
@@ -206,9 +206,10 @@ fn write_chunk(
     let mut writer = SerializedPageWriter::new(&mut sink);
     let (mut compressed, mut uncompressed) = (0i64, 0i64);
     let mut encodings = vec![Encoding::RLE, encoding];
-    let mut dictionary_page_offset = None;
+    let (mut dictionary_page_offset, mut dictionary_page_encoding) = (None, None);
     if let Some((plain, entries)) = dictionary {
         let dict_encoding = props.dictionary_page_encoding();
+        dictionary_page_encoding = Some(dict_encoding);
         encodings.push(dict_encoding);
         let spec = writer.write_page(page(Page::DictionaryPage {
             buf: Bytes::from(plain),
@@ -225,6 +226,7 @@ fn write_chunk(
     let mut offset_index = OffsetIndexBuilder::new();
     let mut data_page_offset = None;
     let (mut row, mut item, mut entries_total) = (0usize, 0usize, 0usize);
+    let mut data_pages = 0usize;
     while row < lens.len() {
         // The page's rows: up to the row limit, and until PAGE_ENTRIES level entries.
         let (start_row, start_item) = (row, item);
@@ -251,13 +253,30 @@ fn write_chunk(
         data_page_offset.get_or_insert(spec.offset as i64);
         offset_index.append_offset_and_size(spec.offset as i64, spec.compressed_size as i32);
         offset_index.append_row_count((row - start_row) as i64);
+        data_pages += 1;
         compressed += spec.compressed_size as i64;
         uncompressed += spec.uncompressed_size as i64;
         entries_total += entries;
     }
     writer.close()?;
     let buf = Bytes::from(sink.into_inner()?);
+    // Which pages have which encoding: readers (parquet-cpp, Java) use it to know that every
+    // data page is dictionary-encoded.
+    let mut page_stats = vec![PageEncodingStats {
+        page_type: PageType::DATA_PAGE,
+        encoding,
+        count: data_pages as i32,
+    }];
+    if let Some(dict_encoding) = dictionary_page_encoding {
+        let dict = PageEncodingStats {
+            page_type: PageType::DICTIONARY_PAGE,
+            encoding: dict_encoding,
+            count: 1,
+        };
+        page_stats.insert(0, dict);
+    }
     let metadata = ColumnChunkMetaData::builder(descr)
+        .set_page_encoding_stats(page_stats)
         .set_compression(compression)
         .set_encodings(encodings)
         .set_num_values(entries_total as i64)
@@ -439,6 +458,9 @@ struct Interner<const HEAD_ONLY: bool = false> {
     /// Open addressing, linear probing: a tag of the hash (high 32 bits) and id + 1 (low 32
     /// bits); 0 is a free slot.
     slots: Vec<u64>,
+    /// 64 - log2(slots): a value's first slot is the top bits of its hash times [`MUL`],
+    /// the bits every byte of the value reaches.
+    shift: u32,
     entries: Vec<Entry>,
     plain: Vec<u8>,
 }
@@ -486,7 +508,7 @@ impl<const HEAD_ONLY: bool> Interner<HEAD_ONLY> {
         let h = Self::hash(head, bytes, start, end);
         let tag = h ^ (h << 32);
         let mask = self.slots.len() - 1;
-        let mut i = (h.wrapping_mul(MUL) >> 32) as usize & mask;
+        let mut i = (h.wrapping_mul(MUL) >> self.shift) as usize;
         loop {
             let slot = self.slots[i];
             if slot == 0 {
@@ -518,13 +540,14 @@ impl<const HEAD_ONLY: bool> Interner<HEAD_ONLY> {
     /// Doubles the table (at least 1024 slots) and reinserts every entry.
     fn grow(&mut self) {
         let size = (self.slots.len() * 2).max(1024);
+        self.shift = 64 - size.trailing_zeros();
         let old = std::mem::replace(&mut self.slots, vec![0; size]);
         let mask = size - 1;
         for slot in old.into_iter().filter(|&s| s != 0) {
             let e = self.entries[(slot as u32 - 1) as usize];
             let s = e.start as usize;
             let h = Self::hash(e.head, &self.plain, s, s + e.len as usize);
-            let mut i = (h.wrapping_mul(MUL) >> 32) as usize & mask;
+            let mut i = (h.wrapping_mul(MUL) >> self.shift) as usize;
             while self.slots[i] != 0 {
                 i = (i + 1) & mask;
             }

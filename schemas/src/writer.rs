@@ -164,7 +164,9 @@ impl ParquetSink {
             let field = schema.field(root);
             let single =
                 (0..leaves.num_columns()).all(|j| j == i || leaves.get_column_root_idx(j) != root);
-            if !(single && !field.is_nullable() && encoding.accepts(field.data_type()))
+            // A non-null list of non-null items: levels (1, 1).
+            let levels = (leaf.max_rep_level(), leaf.max_def_level()) == (1, 1);
+            if !(single && levels && !field.is_nullable() && encoding.accepts(field.data_type()))
                 || (options.own_dictionary.contains(c) && options.own_delta.contains(c))
                 || options.no_dictionary.contains(c)
                 || options.delta_packed.contains(c)

@@ -320,3 +320,109 @@ print(json.dumps({"rows": [list(r) for r in rows],
     let err = refusal(&x, ENTITIES, &prov, &with_stats);
     assert!(err.contains("aliases.list.item") && err.contains("no_statistics"), "{err}");
 }
+
+/// `own_delta` leaves (wikirel's `DELTA_BINARY_PACKED`) read back in DuckDB and pyarrow as
+/// written, with values of every size up to `u32::MAX` (deltas that wrap around in 32 bits),
+/// empty lists and row groups of 5 rows; DuckDB sees the encoding, uncompressed.
+#[test]
+fn own_delta_leaves_read_back_in_duckdb_and_pyarrow() {
+    use arrow::array::{
+        new_empty_array, Int64Array, ListArray, ListBuilder, StringBuilder, UInt32Array,
+        UInt32Builder,
+    };
+    use arrow::buffer::OffsetBuffer;
+    use arrow::datatypes::{DataType, Field};
+    use schemas::tables::SENTENCES;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sentences.parquet");
+    let prov = Provenance::new("wikirel-test", "roundtrip").with_inputs(["fixture"]);
+    let own = ["token_starts.list.item", "token_ends.list.item"].map(String::from).to_vec();
+    let opts = SinkOptions {
+        max_row_group_rows: 5,
+        no_statistics: [own.clone(), vec!["tokens.list.item".into()]].concat(),
+        own_delta: own,
+        own_dictionary: vec!["tokens.list.item".into()],
+        ..Default::default()
+    };
+    let n = 23usize;
+    let starts: Vec<Vec<u32>> = (0..n)
+        .map(|r| match r % 4 {
+            0 => vec![],
+            1 => (0..r as u32).map(|i| i * 7).collect(),
+            2 => vec![u32::MAX, 0, 1 << 31, (1 << 31) - 1, 5, u32::MAX - 1],
+            _ => (0..200u32).map(|i| i.wrapping_mul(2_654_435_761)).collect(),
+        })
+        .collect();
+    let ends: Vec<Vec<u32>> =
+        starts.iter().map(|s| s.iter().map(|v| v.wrapping_add(3)).collect()).collect();
+    let u32_lists = |rows: &[Vec<u32>]| -> ArrayRef {
+        let item = Field::new_list_field(DataType::UInt32, false);
+        let mut b = ListBuilder::new(UInt32Builder::new()).with_field(Arc::new(item));
+        for r in rows {
+            b.values().append_slice(r);
+            b.append(true);
+        }
+        Arc::new(b.finish())
+    };
+    let tokens = |rows: &[Vec<u32>]| -> ArrayRef {
+        let item = Field::new_list_field(DataType::Utf8, false);
+        let mut b = ListBuilder::new(StringBuilder::new()).with_field(Arc::new(item));
+        for r in rows {
+            r.iter().for_each(|v| b.values().append_value(format!("t{}", v % 97)));
+            b.append(true);
+        }
+        Arc::new(b.finish())
+    };
+    let schema = SENTENCES.schema();
+    let DataType::List(anchor_item) = schema.field(7).data_type().clone() else { panic!() };
+    let batch = |lo: usize, hi: usize| {
+        let k = hi - lo;
+        let anchors = ListArray::new(
+            anchor_item.clone(),
+            OffsetBuffer::new_zeroed(k),
+            new_empty_array(anchor_item.data_type()),
+            None,
+        );
+        RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(Int64Array::from_iter_values(lo as i64..hi as i64)) as ArrayRef,
+                Arc::new(UInt32Array::from_iter_values(0..k as u32)),
+                Arc::new(StringArray::from(vec!["paragraph"; k])),
+                Arc::new(StringArray::from(vec!["text"; k])),
+                tokens(&starts[lo..hi]),
+                u32_lists(&starts[lo..hi]),
+                u32_lists(&ends[lo..hi]),
+                Arc::new(anchors),
+            ],
+        )
+        .unwrap()
+    };
+    let mut sink = ParquetSink::create(&path, SENTENCES, &prov, &opts).unwrap();
+    for (lo, hi) in [(0, 3), (3, 11), (11, 23)] {
+        sink.write(&batch(lo, hi)).unwrap();
+    }
+    assert_eq!(sink.finish().unwrap(), n as u64);
+    let script = r#"
+import duckdb, json, sys
+import pyarrow.parquet as pq
+p = sys.argv[1]
+con = duckdb.connect()
+rows = con.execute(f"SELECT token_starts, token_ends FROM read_parquet('{p}') ORDER BY page_id").fetchall()
+meta = con.execute(f"SELECT path_in_schema, encodings, compression FROM parquet_metadata('{p}') WHERE row_group_id = 0").fetchall()
+t = pq.read_table(p)
+print(json.dumps({"duckdb": [list(r) for r in rows],
+                  "pyarrow": [t.column("token_starts").to_pylist(), t.column("token_ends").to_pylist()],
+                  "meta": {m[0].replace(", ", "."): [m[1], m[2]] for m in meta}}))
+"#;
+    let out = Command::new(python()).args(["-c", script]).arg(&path).output().unwrap();
+    assert!(out.status.success(), "duckdb failed: {}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let expect: Vec<serde_json::Value> =
+        (0..n).map(|i| serde_json::json!([starts[i], ends[i]])).collect();
+    assert_eq!(v["duckdb"], serde_json::Value::Array(expect), "{v}");
+    assert_eq!(v["pyarrow"], serde_json::json!([starts, ends]), "{v}");
+    let meta = &v["meta"]["token_starts.list.item"];
+    assert!(meta[0].as_str().unwrap().contains("DELTA_BINARY_PACKED"), "{v}");
+    assert_eq!(meta[1], "UNCOMPRESSED", "{v}");
+}
