@@ -38,8 +38,9 @@ fn keep_freed_memory() {
 /// the kernel then preempts it less eagerly when its other threads wake. The `wikipedia`
 /// stage's cleaner, writer and reader threads hand work to each other through channels; with
 /// fewer cores than busy threads, wakeup preemption switched them often enough that each
-/// evicted the others' tables from the shared cache: `SCHED_BATCH` took 0.87x the CPU pinned
-/// to one core and 0.91x the wall time on 2 cores (paired runs, the real dump x20; issue 19).
+/// evicted the others' tables from the shared cache. Pinned to one core, `SCHED_BATCH` took
+/// 0.78x and 0.92x the CPU (paired runs in either order, the real dump x20; issue 19); on 2
+/// cores, multistream, no measurable change (0.91x and 1.11x the wall time in the two orders).
 /// Any user may move a normal thread to `SCHED_BATCH`; if the call fails nothing changes.
 #[cfg(target_os = "linux")]
 fn run_as_batch_job() {
