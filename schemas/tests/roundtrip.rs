@@ -17,6 +17,13 @@ fn python() -> PathBuf {
     venv
 }
 
+/// Runs a Python `script` (DuckDB, pyarrow) on the file at `path` and parses the JSON it prints.
+fn python_json(script: &str, path: &Path) -> serde_json::Value {
+    let out = Command::new(python()).args(["-c", script]).arg(path).output().unwrap();
+    assert!(out.status.success(), "duckdb failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 fn claims_batch(rows: &[(&str, &str, &str, &str)]) -> RecordBatch {
     let col = |i: usize| -> ArrayRef {
         Arc::new(StringArray::from_iter_values(rows.iter().map(|r| match i {
@@ -61,9 +68,7 @@ groups = con.execute(f"SELECT count(DISTINCT row_group_id) FROM parquet_metadata
 codecs = sorted({r[0] for r in con.execute(f"SELECT compression FROM parquet_metadata('{p}')").fetchall()})
 print(json.dumps({"rows": rows, "kv": kv, "groups": groups, "codecs": codecs}))
 "#;
-    let out = Command::new(python()).args(["-c", script]).arg(&path).output().unwrap();
-    assert!(out.status.success(), "duckdb failed: {}", String::from_utf8_lossy(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = python_json(script, &path);
     let rows: Vec<Vec<String>> = serde_json::from_value(v["rows"].clone()).unwrap();
     assert_eq!(
         rows,
@@ -160,9 +165,7 @@ con = duckdb.connect()
 rows = con.execute(f"SELECT path_in_schema, stats_min_value IS NOT NULL, encodings FROM parquet_metadata('{p}')").fetchall()
 print(json.dumps({r[0]: {"stats": r[1], "dict": "DICTIONARY" in r[2]} for r in rows}))
 "#;
-    let out = Command::new(python()).args(["-c", script]).arg(&path).output().unwrap();
-    assert!(out.status.success(), "duckdb failed: {}", String::from_utf8_lossy(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = python_json(script, &path);
     assert_eq!(v["tail"]["stats"], false, "{v}");
     assert_eq!(v["head"]["stats"], true, "{v}");
     assert_eq!(v["head"]["dict"], false, "{v}");
@@ -210,9 +213,7 @@ rows = con.execute(f"SELECT path_in_schema, encodings, compression FROM parquet_
 vals = [r[0] for r in con.execute(f"SELECT num_sentences FROM '{p}'").fetchall()]
 print(json.dumps({"meta": {r[0]: {"enc": r[1], "comp": r[2]} for r in rows}, "vals": vals}))
 "#;
-    let out = Command::new(python()).args(["-c", script]).arg(&path).output().unwrap();
-    assert!(out.status.success(), "duckdb failed: {}", String::from_utf8_lossy(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = python_json(script, &path);
     let meta = &v["meta"];
     let enc = meta["num_sentences"]["enc"].as_str().unwrap();
     assert!(enc.contains("DELTA_BINARY_PACKED") && !enc.contains("DICTIONARY"), "{v}");
@@ -295,9 +296,7 @@ print(json.dumps({"rows": [list(r) for r in rows],
                   "groups": len({m[0] for m in meta}),
                   "enc": {m[1].replace(", ", "."): m[2] for m in meta}}))
 "#;
-    let out = Command::new(python()).args(["-c", script]).arg(&path).output().unwrap();
-    assert!(out.status.success(), "duckdb failed: {}", String::from_utf8_lossy(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = python_json(script, &path);
     let expect: Vec<serde_json::Value> =
         (0..n).map(|i| serde_json::json!([qids[i], aliases[i], types[i]])).collect();
     assert_eq!(v["rows"], serde_json::Value::Array(expect), "{v}");
@@ -415,9 +414,7 @@ print(json.dumps({"duckdb": [list(r) for r in rows],
                   "pyarrow": [t.column("token_starts").to_pylist(), t.column("token_ends").to_pylist()],
                   "meta": {m[0].replace(", ", "."): [m[1], m[2]] for m in meta}}))
 "#;
-    let out = Command::new(python()).args(["-c", script]).arg(&path).output().unwrap();
-    assert!(out.status.success(), "duckdb failed: {}", String::from_utf8_lossy(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = python_json(script, &path);
     let expect: Vec<serde_json::Value> =
         (0..n).map(|i| serde_json::json!([starts[i], ends[i]])).collect();
     assert_eq!(v["duckdb"], serde_json::Value::Array(expect), "{v}");
