@@ -277,8 +277,17 @@ impl ParquetSink {
             let now = rest.slice(0, take);
             rest = rest.slice(take, rest.num_rows() - take);
             let mut leaves = group.leaves.iter_mut();
-            for (field, column) in self.schema.fields().iter().zip(now.columns()) {
-                for leaf in compute_leaves_unless_own(field, column, &mut leaves)? {
+            let fields = self.schema.fields().iter().zip(&self.own);
+            for ((field, own), column) in fields.zip(now.columns()) {
+                // A column ListLeaf encodes is its one leaf and takes the whole array.
+                if own.is_some() {
+                    match leaves.next() {
+                        Some(LeafWriter::Own(d)) => d.push(column.as_ref())?,
+                        _ => unreachable!("the leaves follow the schema"),
+                    }
+                    continue;
+                }
+                for leaf in compute_leaves(field, column)? {
                     match leaves.next() {
                         Some(LeafWriter::Arrow(w)) => w.write(&leaf)?,
                         _ => unreachable!("the leaves follow the schema"),
@@ -340,20 +349,4 @@ impl Drop for ParquetSink {
             let _ = std::fs::remove_file(&self.partial);
         }
     }
-}
-
-/// The leaves of one top-level column for the Arrow column writers; a column encoded by
-/// [`ListLeaf`] is pushed to it here instead, and yields none.
-fn compute_leaves_unless_own<'a>(
-    field: &arrow::datatypes::Field,
-    column: &arrow::array::ArrayRef,
-    leaves: &mut std::slice::IterMut<'a, LeafWriter>,
-) -> parquet::errors::Result<Vec<parquet::arrow::arrow_writer::ArrowLeafColumn>> {
-    if matches!(leaves.as_slice().first(), Some(LeafWriter::Own(_))) {
-        if let Some(LeafWriter::Own(d)) = leaves.next() {
-            d.push(column.as_ref())?;
-        }
-        return Ok(Vec::new());
-    }
-    compute_leaves(field, column)
 }
