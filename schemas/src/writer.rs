@@ -5,19 +5,27 @@
 //! - table name, schema version and provenance in the key-value metadata;
 //! - written to `.<name>.partial` next to the destination and renamed only by
 //!   [`ParquetSink::finish`]: a crashed or failed run never leaves a truncated file under the
-//!   real name, and dropping an unfinished sink deletes the partial file.
+//!   real name, and dropping an unfinished sink deletes the partial file;
+//! - each row group handed to the kernel's writeback as soon as it is written, so the `fsync`
+//!   before the rename waits for the last group only.
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
-use parquet::arrow::arrow_writer::{compute_leaves, ArrowColumnWriter, ArrowRowGroupWriterFactory};
+use bytes::Bytes;
+use parquet::arrow::arrow_writer::{
+    compute_leaves, ArrowColumnChunk, ArrowColumnWriter, ArrowRowGroupWriterFactory,
+};
 use parquet::arrow::{ArrowSchemaConverter, ArrowWriter};
 use parquet::basic::{Compression, Encoding, Type as PhysicalType, ZstdLevel};
+use parquet::column::writer::ColumnCloseResult;
 use parquet::file::metadata::{KeyValue, SortingColumn};
-use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterPropertiesPtr};
 use parquet::file::writer::SerializedFileWriter;
-use parquet::schema::types::ColumnPath;
+use parquet::schema::types::{ColumnDescPtr, ColumnPath};
 
 use crate::error::SchemaError;
 use crate::list_leaf::{ListEncoding, ListLeaf};
@@ -309,17 +317,16 @@ impl ParquetSink {
         let descr = file.schema_descr();
         let columns: Vec<_> = (0..descr.num_columns()).map(|i| descr.column(i)).collect();
         let props = file.properties().clone();
+        let closed = close_leaves(group.leaves, &columns, &props)?;
         let mut row_group = file.next_row_group()?;
-        for (i, leaf) in group.leaves.into_iter().enumerate() {
-            match leaf {
-                LeafWriter::Arrow(w) => w.close()?.append_to_row_group(&mut row_group)?,
-                LeafWriter::Own(d) => {
-                    let (bytes, close) = d.finish(columns[i].clone(), &props)?;
-                    row_group.append_column(&bytes, close)?;
-                }
+        for chunk in closed {
+            match chunk {
+                Closed::Arrow(chunk) => chunk.append_to_row_group(&mut row_group)?,
+                Closed::Own(bytes, close) => row_group.append_column(&bytes, close)?,
             }
         }
         row_group.close()?;
+        start_writeback(file.inner());
         Ok(())
     }
 
@@ -340,6 +347,74 @@ impl ParquetSink {
             .map_err(|source| SchemaError::Io { path: self.dest.clone(), source })?;
         Ok(self.rows)
     }
+}
+
+/// A closed leaf writer: its column chunk, ready to be spliced into the row group.
+enum Closed {
+    Arrow(ArrowColumnChunk),
+    Own(Bytes, ColumnCloseResult),
+}
+
+/// Closes a row group's leaf writers on two threads, each taking the next leaf not yet taken:
+/// closing encodes what is still buffered (the own leaves encode their whole chunk there, the
+/// others their last page and dictionary page), and after the last pages are cleaned the last
+/// group's close was the stage's tail with one core idle (issue 19). The chunks come back in
+/// leaf order.
+fn close_leaves(
+    leaves: Vec<LeafWriter>,
+    columns: &[ColumnDescPtr],
+    props: &WriterPropertiesPtr,
+) -> parquet::errors::Result<Vec<Closed>> {
+    let close = |(i, leaf): (usize, LeafWriter)| match leaf {
+        LeafWriter::Arrow(w) => w.close().map(Closed::Arrow),
+        LeafWriter::Own(d) => {
+            d.finish(columns[i].clone(), props).map(|(bytes, close)| Closed::Own(bytes, close))
+        }
+    };
+    if leaves.len() < 2 {
+        return leaves.into_iter().enumerate().map(close).collect();
+    }
+    let n = leaves.len();
+    let todo: Vec<Mutex<Option<LeafWriter>>> =
+        leaves.into_iter().map(|l| Mutex::new(Some(l))).collect();
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            if i >= n {
+                return done;
+            }
+            let leaf = todo[i].lock().expect("no panic holds it").take().expect("taken once");
+            done.push((i, close((i, leaf))));
+        }
+    };
+    let (mine, theirs) = std::thread::scope(|s| {
+        let other = s.spawn(work);
+        let mine = work();
+        (mine, other.join())
+    });
+    let theirs = theirs.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    let mut closed: Vec<_> = mine.into_iter().chain(theirs).collect();
+    closed.sort_unstable_by_key(|(i, _)| *i);
+    closed.into_iter().map(|(_, c)| c).collect()
+}
+
+/// Asks the kernel to start writing the file's dirty pages to disk now, without waiting:
+/// the `fsync` in [`ParquetSink::finish`] then waits for the last row group only, not the
+/// whole file (it was ~0.2 s of the wikipedia stage's wall time on 73 MB, issue 19). Only a
+/// hint: failure changes nothing.
+fn start_writeback(file: &File) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: a valid open descriptor; the call reads no memory of ours.
+        unsafe {
+            libc::sync_file_range(file.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = file;
 }
 
 impl Drop for ParquetSink {
