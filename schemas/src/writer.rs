@@ -10,7 +10,6 @@
 //!   before the rename waits for the last group only.
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use arrow::datatypes::SchemaRef;
@@ -374,18 +373,13 @@ fn close_leaves(
     if leaves.len() < 2 {
         return leaves.into_iter().enumerate().map(close).collect();
     }
-    let n = leaves.len();
-    let todo: Vec<Mutex<Option<LeafWriter>>> =
-        leaves.into_iter().map(|l| Mutex::new(Some(l))).collect();
-    let next = AtomicUsize::new(0);
+    let queue = Mutex::new(leaves.into_iter().enumerate());
     let work = || {
         let mut done = Vec::new();
         loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            if i >= n {
-                return done;
-            }
-            let leaf = todo[i].lock().expect("no panic holds it").take().expect("taken once");
+            // The lock is held only to take the next leaf, not while it is closed.
+            let next = queue.lock().expect("no panic holds it").next();
+            let Some((i, leaf)) = next else { return done };
             done.push((i, close((i, leaf))));
         }
     };
