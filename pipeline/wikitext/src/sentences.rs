@@ -109,12 +109,20 @@ fn is_abbreviation<U: Unit>(text: &[U], dot: usize) -> bool {
             !part.is_empty() && part.len() <= 3 && part.iter().all(|u| u.ch().is_alphabetic())
         });
     }
-    ABBREVIATIONS.iter().any(|a| a.chars().eq(word.iter().map(|u| u.ch())))
+    // The abbreviations are ASCII, so a byte length unequal to the word's char count rules one
+    // out before its chars are compared (the comparison was 1.5% of the wikipedia stage's CPU).
+    ABBREVIATIONS.iter().any(|a| a.len() == word.len() && a.chars().eq(word.iter().map(|u| u.ch())))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `is_abbreviation` compares byte lengths with char counts.
+    #[test]
+    fn abbreviations_are_ascii() {
+        assert!(ABBREVIATIONS.iter().all(|a| a.is_ascii()));
+    }
 
     #[test]
     fn table() {
