@@ -87,6 +87,28 @@ impl SentenceRows {
         self.page_id.is_empty()
     }
 
+    /// Empty rows with room for as many rows, tokens and anchors as `self` holds.
+    fn sized_like(&self) -> SentenceRows {
+        let (rows, tokens, anchors) =
+            (self.len(), self.token_starts.len(), self.anchor_spans[0].len());
+        SentenceRows {
+            page_id: Vec::with_capacity(rows),
+            sentence_index: Vec::with_capacity(rows),
+            context: Vec::with_capacity(rows),
+            text: StringBuilder::with_capacity(rows, self.text.values_slice().len()),
+            tokens: TokenBytes::with_capacity(tokens, self.tokens.len),
+            token_starts: Vec::with_capacity(tokens),
+            token_ends: Vec::with_capacity(tokens),
+            tokens_per_row: Vec::with_capacity(rows),
+            anchor_target: StringBuilder::with_capacity(
+                anchors,
+                self.anchor_target.values_slice().len(),
+            ),
+            anchor_spans: std::array::from_fn(|_| Vec::with_capacity(anchors)),
+            anchors_per_row: Vec::with_capacity(rows),
+        }
+    }
+
     /// Appends a page's sentences, numbered from 0 in page order.
     pub fn push_page(&mut self, page_id: i64, s: &wikitext::SentenceColumns) {
         for i in 0..s.len() {
@@ -114,7 +136,11 @@ impl SentenceRows {
     }
 
     pub fn take_batch(&mut self) -> Result<RecordBatch, StageError> {
-        let mut r = std::mem::take(self);
+        // The next batch starts with this one's capacities: batches are about the same size
+        // (FLUSH_ROWS rows and one page), so its vectors do not grow from empty by doubling,
+        // each step a copy into fresh memory.
+        let next = self.sized_like();
+        let mut r = std::mem::replace(self, next);
         let schema = SENTENCES.schema();
         let (item, fields) = list_struct_fields(&schema, col::ANCHORS);
         let [cs, ce, ts, te] = r.anchor_spans.map(|v| Arc::new(UInt32Array::from(v)) as ArrayRef);
@@ -168,6 +194,12 @@ impl Default for TokenBytes {
 }
 
 impl TokenBytes {
+    fn with_capacity(tokens: usize, bytes: usize) -> Self {
+        let mut offsets = Vec::with_capacity(tokens + 1);
+        offsets.push(0);
+        TokenBytes { bytes: Vec::with_capacity(bytes + 16), len: 0, offsets }
+    }
+
     /// Appends `text[a..b]` for each span.
     fn push_page(&mut self, text: &[u8], spans: &[(usize, usize)]) {
         let need = self.len + spans.iter().map(|&(a, b)| b - a).sum::<usize>() + 16;
