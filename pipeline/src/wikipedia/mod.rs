@@ -126,7 +126,7 @@ enum PageOut {
 }
 
 fn process_page(p: &PageBytes, opts: &Options) -> PageOut {
-    let page = match parse_page(&p.bytes) {
+    let page = match parse_page(p.bytes()) {
         Ok(page) => page,
         Err(msg) => return PageOut::Malformed { offset: p.offset, msg },
     };
