@@ -96,7 +96,7 @@ impl SentenceRows {
             sentence_index: Vec::with_capacity(rows),
             context: Vec::with_capacity(rows),
             text: StringBuilder::with_capacity(rows, self.text.values_slice().len()),
-            tokens: TokenBytes::with_capacity(tokens, self.tokens.len),
+            tokens: TokenBytes::with_capacity(tokens, self.tokens.len()),
             token_starts: Vec::with_capacity(tokens),
             token_ends: Vec::with_capacity(tokens),
             tokens_per_row: Vec::with_capacity(rows),
@@ -175,21 +175,19 @@ impl SentenceRows {
 /// The `tokens` strings of the rows pushed so far, concatenated, with their end offsets.
 ///
 /// A token is a slice of its page's text, most of them under 16 bytes. Each is copied as one
-/// 16-byte block when the text has 16 bytes from its start: the bytes past its end are
-/// overwritten by the next token or cut off at [`finish`](Self::finish). Appending each one to
-/// an Arrow `StringBuilder` (a `memcpy` call per token, ~11M on the real dump x20) was ~4% of
-/// the wikipedia stage's CPU (issue 19).
+/// 16-byte block when the text has 16 bytes from its start, and the bytes past its end are cut
+/// off again (a fixed-size copy, no call). Appending each one to an Arrow `StringBuilder` (a
+/// `memcpy` call per token, ~11M on the real dump x20) was ~4% of the wikipedia stage's CPU
+/// (issue 19).
 struct TokenBytes {
-    /// Initialised up to its length; the tokens fill `bytes[..len]`.
     bytes: Vec<u8>,
-    len: usize,
     /// End offsets, after a leading 0.
     offsets: Vec<i32>,
 }
 
 impl Default for TokenBytes {
     fn default() -> Self {
-        TokenBytes { bytes: Vec::new(), len: 0, offsets: vec![0] }
+        TokenBytes::with_capacity(0, 0)
     }
 }
 
@@ -197,33 +195,34 @@ impl TokenBytes {
     fn with_capacity(tokens: usize, bytes: usize) -> Self {
         let mut offsets = Vec::with_capacity(tokens + 1);
         offsets.push(0);
-        TokenBytes { bytes: Vec::with_capacity(bytes + 16), len: 0, offsets }
+        TokenBytes { bytes: Vec::with_capacity(bytes + 16), offsets }
+    }
+
+    fn len(&self) -> usize {
+        self.bytes.len()
     }
 
     /// Appends `text[a..b]` for each span.
     fn push_page(&mut self, text: &[u8], spans: &[(usize, usize)]) {
-        let need = self.len + spans.iter().map(|&(a, b)| b - a).sum::<usize>() + 16;
-        if self.bytes.len() < need {
-            self.bytes.resize(need.max(2 * self.bytes.len()), 0);
-        }
-        let mut at = self.len;
+        // Room for every span and the last block's overhang: the loop never reallocates.
+        self.bytes.reserve(spans.iter().map(|&(a, b)| b - a).sum::<usize>() + 16);
         self.offsets.reserve(spans.len());
         for &(a, b) in spans {
-            let n = b - a;
-            if n <= 16 && a + 16 <= text.len() {
-                self.bytes[at..at + 16].copy_from_slice(&text[a..a + 16]);
-            } else {
-                self.bytes[at..at + n].copy_from_slice(&text[a..b]);
+            let end = self.bytes.len() + (b - a);
+            match text.get(a..a + 16) {
+                Some(block) if b - a <= 16 => {
+                    let block: &[u8; 16] = block.try_into().expect("16 bytes");
+                    self.bytes.extend_from_slice(block);
+                    self.bytes.truncate(end);
+                }
+                _ => self.bytes.extend_from_slice(&text[a..b]),
             }
-            at += n;
-            self.offsets.push(i32::try_from(at).expect("a batch's tokens under 2 GiB"));
+            self.offsets.push(i32::try_from(end).expect("a batch's tokens under 2 GiB"));
         }
-        self.len = at;
     }
 
     /// The tokens as an Arrow string array (UTF-8 checked: each token was a `&str` slice).
-    fn finish(mut self) -> Result<StringArray, StageError> {
-        self.bytes.truncate(self.len);
+    fn finish(self) -> Result<StringArray, StageError> {
         Ok(StringArray::try_new(
             OffsetBuffer::new(ScalarBuffer::from(self.offsets)),
             Buffer::from_vec(self.bytes),
