@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
@@ -157,6 +157,20 @@ pub struct Chunk {
     pub bytes: Vec<u8>,
     /// Decompressed offset of the chunk's first byte.
     pub offset: u64,
+    /// Where the buffer goes back to the reader when the chunk is dropped.
+    spare: Option<SyncSender<Vec<u8>>>,
+}
+
+/// The buffer goes back to the reader, which fills it again: a new buffer per chunk was
+/// zero-filled, then first touched page by page (the zeroing alone ~0.8% of the wikipedia
+/// stage's instructions; on Wikidata's 1.9 TB it is 1.9 TB of `memset`).
+impl Drop for Chunk {
+    fn drop(&mut self) {
+        if let Some(spare) = self.spare.take() {
+            // Full (the reader holds enough) or gone (it finished): the buffer is freed.
+            let _ = spare.try_send(std::mem::take(&mut self.bytes));
+        }
+    }
 }
 
 /// Reads `dump` on its own thread into chunks of about `chunk_size` bytes cut at line ends.
@@ -169,6 +183,9 @@ pub fn spawn_line_chunks(
     depth: usize,
 ) -> (Receiver<Result<Chunk, StageError>>, JoinHandle<()>) {
     let (tx, rx) = sync_channel(depth.max(1));
+    // Buffers of dropped chunks, their bytes still initialised: at most as many as can be in
+    // flight (the channel's, one being consumed, one being read).
+    let (spare_tx, spare) = sync_channel::<Vec<u8>>(depth.max(1) + 2);
     let handle = std::thread::Builder::new()
         .name("dump-reader".into())
         .spawn(move || {
@@ -176,20 +193,29 @@ pub fn spawn_line_chunks(
             let mut carry: Vec<u8> = Vec::new();
             let (mut index, mut line, mut offset) = (0u64, 1u64, 0u64);
             loop {
-                let mut buf = std::mem::take(&mut carry);
-                let start = buf.len();
-                buf.resize(start + chunk_size, 0);
+                let mut buf = spare.try_recv().unwrap_or_default();
+                let start = carry.len();
+                let mut limit = start + chunk_size;
+                if buf.len() < limit {
+                    // Zero-fills only what no earlier chunk initialised.
+                    buf.resize(limit, 0);
+                }
+                buf[..start].copy_from_slice(&carry);
+                carry.clear();
                 let mut filled = start;
                 let mut eof = false;
                 // Fill the buffer; keep reading past it until a newline when a line is longer.
                 loop {
-                    if filled == buf.len() {
+                    if filled == limit {
                         if memchr::memchr(b'\n', &buf[start..filled]).is_some() {
                             break;
                         }
-                        buf.resize(buf.len() * 2, 0);
+                        limit *= 2;
+                        if buf.len() < limit {
+                            buf.resize(limit, 0);
+                        }
                     }
-                    match reader.read(&mut buf[filled..]) {
+                    match reader.read(&mut buf[filled..limit]) {
                         Ok(0) => {
                             eof = true;
                             break;
@@ -210,12 +236,14 @@ pub fn spawn_line_chunks(
                 buf.truncate(filled);
                 if !eof {
                     let cut = memchr::memrchr(b'\n', &buf).map(|i| i + 1).unwrap_or(buf.len());
-                    carry = buf.split_off(cut);
+                    carry.extend_from_slice(&buf[cut..]);
+                    buf.truncate(cut);
                 }
                 if !buf.is_empty() {
                     let lines = memchr::memchr_iter(b'\n', &buf).count() as u64;
                     let len = buf.len() as u64;
-                    let chunk = Chunk { index, first_line: line, bytes: buf, offset };
+                    let spare = Some(spare_tx.clone());
+                    let chunk = Chunk { index, first_line: line, bytes: buf, offset, spare };
                     if tx.send(Ok(chunk)).is_err() {
                         return; // the consumer stopped (an error downstream)
                     }
@@ -230,4 +258,43 @@ pub fn spawn_line_chunks(
         })
         .expect("spawning the reader thread");
     (rx, handle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Chunks cut at line ends give back the file, numbered and offset, also when their buffers
+    /// come back to the reader (each chunk is dropped before the next is taken) and when lines
+    /// are longer than a chunk (the buffer doubles, and a doubled one is reused).
+    #[test]
+    fn chunks_rebuild_the_file_with_reused_buffers() {
+        let mut text = String::new();
+        for i in 0..2_000usize {
+            let len = if i % 97 == 5 { 300 + i % 13 } else { i * 7 % 50 };
+            text.push_str(&"x".repeat(len));
+            text.push('\n');
+        }
+        text.push_str("no newline at the end");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lines.txt");
+        std::fs::write(&path, &text).unwrap();
+        let (rx, reader) = spawn_line_chunks(open_dump(&path).unwrap(), 64, 2);
+        let (mut all, mut line, mut index) = (Vec::new(), 1u64, 0u64);
+        for chunk in rx {
+            let chunk = chunk.unwrap();
+            assert_eq!(
+                (chunk.index, chunk.first_line, chunk.offset),
+                (index, line, all.len() as u64)
+            );
+            let ends_line = chunk.bytes.last() == Some(&b'\n');
+            assert!(ends_line || all.len() + chunk.bytes.len() == text.len());
+            line += chunk.bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+            all.extend_from_slice(&chunk.bytes);
+            index += 1;
+        }
+        reader.join().unwrap();
+        assert_eq!(String::from_utf8(all).unwrap(), text);
+        assert!(index > 100, "{index} chunks");
+    }
 }
