@@ -174,9 +174,10 @@ impl Drop for Chunk {
 }
 
 /// Reads `dump` on its own thread into chunks of about `chunk_size` bytes cut at line ends.
-/// At most `depth` chunks wait in the channel, which bounds memory. A read error (a truncated
-/// or corrupt compressed file) arrives as the last item, naming the file and the compressed
-/// byte offset reached.
+/// At most `depth` chunks wait in the channel, which bounds memory; the buffers of dropped
+/// chunks come back to the reader (up to `depth + 2` of them wait there) and are refilled.
+/// A read error (a truncated or corrupt compressed file) arrives as the last item, naming the
+/// file and the compressed byte offset reached.
 pub fn spawn_line_chunks(
     dump: Dump,
     chunk_size: usize,
@@ -184,7 +185,7 @@ pub fn spawn_line_chunks(
 ) -> (Receiver<Result<Chunk, StageError>>, JoinHandle<()>) {
     let (tx, rx) = sync_channel(depth.max(1));
     // Buffers of dropped chunks, their bytes still initialised: at most as many as can be in
-    // flight (the channel's, one being consumed, one being read).
+    // flight (the channel's, and about two being consumed or read).
     let (spare_tx, spare) = sync_channel::<Vec<u8>>(depth.max(1) + 2);
     let handle = std::thread::Builder::new()
         .name("dump-reader".into())
@@ -197,7 +198,7 @@ pub fn spawn_line_chunks(
                 let start = carry.len();
                 let mut limit = start + chunk_size;
                 if buf.len() < limit {
-                    // Zero-fills only what no earlier chunk initialised.
+                    // Zero-fills only past the returned buffer's length (the last chunk's cut).
                     buf.resize(limit, 0);
                 }
                 buf[..start].copy_from_slice(&carry);
@@ -279,10 +280,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("lines.txt");
         std::fs::write(&path, &text).unwrap();
+        // Kept, no buffer can come back: the chunks as cut from new buffers.
+        let (rx, reader) = spawn_line_chunks(open_dump(&path).unwrap(), 64, 2);
+        let kept: Vec<Chunk> = rx.into_iter().map(Result::unwrap).collect();
+        reader.join().unwrap();
         let (rx, reader) = spawn_line_chunks(open_dump(&path).unwrap(), 64, 2);
         let (mut all, mut line, mut index) = (Vec::new(), 1u64, 0u64);
         for chunk in rx {
             let chunk = chunk.unwrap();
+            // Cut where a new buffer was cut.
+            let k = &kept[index as usize];
+            assert_eq!(
+                (k.first_line, k.offset, &k.bytes),
+                (chunk.first_line, chunk.offset, &chunk.bytes)
+            );
             assert_eq!(
                 (chunk.index, chunk.first_line, chunk.offset),
                 (index, line, all.len() as u64)
@@ -295,6 +306,7 @@ mod tests {
         }
         reader.join().unwrap();
         assert_eq!(String::from_utf8(all).unwrap(), text);
+        assert_eq!(index as usize, kept.len());
         assert!(index > 100, "{index} chunks");
     }
 }

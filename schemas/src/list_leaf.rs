@@ -758,7 +758,9 @@ mod tests {
     fn colliding_values_stay_distinct() {
         for (width, make) in [
             (13, (|i| format!("prefix__{i:05}")) as fn(usize) -> String),
-            // Longer values differing only in their fourth word (bytes 24..29).
+            // Longer values differing only in their second, third or fourth word.
+            (29, |i| format!("prefix__{i:05}_same_tail_words")),
+            (29, |i| format!("prefix__same_tai{i:05}_l_words")),
             (29, |i| format!("prefix__same_second_word{i:05}")),
             (29, |i| format!("prefix__same_second_word_{:04}", 1999 - i)),
         ] {
