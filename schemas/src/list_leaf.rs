@@ -61,11 +61,52 @@ impl ListEncoding {
     }
 }
 
+/// How much one chunk of a leaf held. The sink starts the same leaf's next chunk with room for
+/// as much: its vectors and its interner's table then do not grow from empty by doubling (each
+/// step a copy, and for the table a rehash of every entry), once per row group.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct LeafSize {
+    rows: usize,
+    items: usize,
+    /// Dictionary entries and their PLAIN bytes.
+    entries: usize,
+    bytes: usize,
+}
+
 impl ListLeaf {
-    pub(crate) fn new(encoding: ListEncoding) -> Self {
+    /// An empty chunk with room for `room`.
+    pub(crate) fn with_room(encoding: ListEncoding, room: LeafSize) -> Self {
         match encoding {
-            ListEncoding::Dictionary => ListLeaf::Dict(ListDict::default()),
-            ListEncoding::Delta => ListLeaf::Delta(ListDelta::default()),
+            ListEncoding::Dictionary => ListLeaf::Dict(ListDict {
+                interner: Interner::with_room(room.entries, room.bytes),
+                ids: Vec::with_capacity(room.items),
+                lens: Vec::with_capacity(room.rows),
+            }),
+            ListEncoding::Delta => ListLeaf::Delta(ListDelta {
+                values: Vec::with_capacity(room.items),
+                lens: Vec::with_capacity(room.rows),
+            }),
+        }
+    }
+
+    /// An empty chunk with no room reserved.
+    #[cfg(test)]
+    pub(crate) fn new(encoding: ListEncoding) -> Self {
+        Self::with_room(encoding, LeafSize::default())
+    }
+
+    /// What this chunk holds so far.
+    pub(crate) fn size(&self) -> LeafSize {
+        match self {
+            ListLeaf::Dict(d) => LeafSize {
+                rows: d.lens.len(),
+                items: d.ids.len(),
+                entries: d.interner.len(),
+                bytes: d.interner.plain.len(),
+            },
+            ListLeaf::Delta(d) => {
+                LeafSize { rows: d.lens.len(), items: d.values.len(), entries: 0, bytes: 0 }
+            }
         }
     }
 
@@ -501,6 +542,23 @@ fn tail_eq(a: &[u8], a_at: usize, b: &[u8], b_at: usize, n: usize) -> bool {
 }
 
 impl<const HEAD_ONLY: bool> Interner<HEAD_ONLY> {
+    /// An empty interner whose table takes `entries` values before it grows, with room for
+    /// `bytes` of PLAIN dictionary.
+    fn with_room(entries: usize, bytes: usize) -> Self {
+        let mut interner = Interner {
+            entries: Vec::with_capacity(entries),
+            plain: Vec::with_capacity(bytes),
+            ..Interner::default()
+        };
+        if entries > 0 {
+            // `intern` grows the table once entries fill 3/4 of its slots.
+            let size = (entries * 4 / 3 + 1).next_power_of_two().max(1024);
+            interner.slots = vec![0; size];
+            interner.shift = 64 - size.trailing_zeros();
+        }
+        interner
+    }
+
     fn len(&self) -> usize {
         self.entries.len()
     }
@@ -645,7 +703,12 @@ mod tests {
                 d.push(a.slice(at, take).as_ref()).unwrap();
                 (at, rows) = (at + take, rows + take);
                 if rows == group {
-                    flush(std::mem::replace(&mut d, ListLeaf::new(encoding)), &mut file);
+                    // The next group starts with this one's room, as the sink does.
+                    let room = d.size();
+                    flush(
+                        std::mem::replace(&mut d, ListLeaf::with_room(encoding, room)),
+                        &mut file,
+                    );
                     rows = 0;
                 }
             }

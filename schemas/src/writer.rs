@@ -1,6 +1,7 @@
 //! The one Parquet writer every stage uses.
 //!
-//! - zstd compression, set explicitly (the parquet crate's default is no compression);
+//! - zstd compression, set explicitly (the parquet crate's default is no compression), or
+//!   LZ4_RAW or none for the columns named;
 //! - bounded row groups, so readers can stream a file group by group;
 //! - table name, schema version and provenance in the key-value metadata;
 //! - written to `.<name>.partial` next to the destination and renamed only by
@@ -27,7 +28,7 @@ use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::{ColumnDescPtr, ColumnPath};
 
 use crate::error::SchemaError;
-use crate::list_leaf::{ListEncoding, ListLeaf};
+use crate::list_leaf::{LeafSize, ListEncoding, ListLeaf};
 use crate::provenance::Provenance;
 use crate::tables::Table;
 use crate::{META_PROVENANCE, META_TABLE, META_VERSION};
@@ -59,6 +60,13 @@ pub struct SinkOptions {
     /// `List<UInt32>` leaves written `DELTA_BINARY_PACKED` and uncompressed (as `delta_packed`)
     /// by wikirel's own encoder; the same conditions as `own_dictionary`.
     pub own_delta: Vec<String>,
+    /// Leaf columns written without compression: where zstd gains little for its CPU (the
+    /// bit-packed dictionary indices of `tokens`, issue 19).
+    pub uncompressed: Vec<String>,
+    /// Leaf columns compressed with `LZ4_RAW` instead of zstd: large free text (`text`), where
+    /// zstd's entropy coding is most of its CPU and LZ4 keeps most of the ratio (issue 19).
+    /// Not for the own encoders' leaves, which compress with zstd or not at all.
+    pub lz4: Vec<String>,
 }
 
 impl Default for SinkOptions {
@@ -72,6 +80,8 @@ impl Default for SinkOptions {
             delta_packed: Vec::new(),
             own_dictionary: Vec::new(),
             own_delta: Vec::new(),
+            uncompressed: Vec::new(),
+            lz4: Vec::new(),
         }
     }
 }
@@ -92,6 +102,8 @@ pub struct ParquetSink {
     schema: SchemaRef,
     /// Per top-level field: the encoding of its one leaf when [`ListLeaf`] encodes it.
     own: Vec<Option<ListEncoding>>,
+    /// Per leaf: what its [`ListLeaf`] held in the last row group, the next one's room.
+    own_room: Vec<LeafSize>,
     group: Option<Group>,
     max_group_rows: usize,
     table: Table,
@@ -150,6 +162,7 @@ impl ParquetSink {
         let named = options.no_statistics.iter().chain(&options.no_dictionary);
         let named = named.chain(&options.delta_packed);
         let named = named.chain(&options.own_dictionary).chain(&options.own_delta);
+        let named = named.chain(&options.uncompressed).chain(&options.lz4);
         let mut own = vec![None; schema.fields().len()];
         for c in named {
             let Some(i) = leaves.columns().iter().position(|l| l.path().string() == *c) else {
@@ -159,6 +172,12 @@ impl ParquetSink {
             let integer = matches!(leaf.physical_type(), PhysicalType::INT32 | PhysicalType::INT64);
             if options.delta_packed.contains(c) && !integer {
                 return Err(refuse(format!("delta packing asked for {c}, which is no integer")));
+            }
+            if options.lz4.contains(c) && options.uncompressed.contains(c) {
+                return Err(refuse(format!("{c} is named both uncompressed and lz4")));
+            }
+            if options.lz4.contains(c) && options.delta_packed.contains(c) {
+                return Err(refuse(format!("{c} is named both delta_packed and lz4")));
             }
             let encoding = if options.own_dictionary.contains(c) {
                 ListEncoding::Dictionary
@@ -177,12 +196,14 @@ impl ParquetSink {
                 || (options.own_dictionary.contains(c) && options.own_delta.contains(c))
                 || options.no_dictionary.contains(c)
                 || options.delta_packed.contains(c)
+                || options.lz4.contains(c)
                 || !options.no_statistics.contains(c)
             {
                 let ty = if encoding == ListEncoding::Dictionary { "Utf8" } else { "UInt32" };
                 return Err(refuse(format!(
                     "own encoder asked for {c}, which is not the one leaf of a non-null \
-                     List<{ty}> column named in no_statistics and in no other encoding"
+                     List<{ty}> column named in no_statistics and in no other encoding \
+                     (nor lz4)"
                 )));
             }
             own[root] = Some(encoding);
@@ -210,10 +231,13 @@ impl ParquetSink {
                 .set_column_encoding(column_path(c), Encoding::DELTA_BINARY_PACKED)
                 .set_column_compression(column_path(c), Compression::UNCOMPRESSED)
         });
+        let props = options.own_delta.iter().chain(&options.uncompressed).fold(props, |p, c| {
+            p.set_column_compression(column_path(c), Compression::UNCOMPRESSED)
+        });
         let props = options
-            .own_delta
+            .lz4
             .iter()
-            .fold(props, |p, c| p.set_column_compression(column_path(c), Compression::UNCOMPRESSED))
+            .fold(props, |p, c| p.set_column_compression(column_path(c), Compression::LZ4_RAW))
             .build();
         if let Some(parent) = dest.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)
@@ -229,6 +253,7 @@ impl ParquetSink {
             file: Some(file),
             factory,
             schema,
+            own_room: vec![LeafSize::default(); leaves.num_columns()],
             own,
             group: None,
             max_group_rows: options.max_row_group_rows.max(1),
@@ -272,8 +297,9 @@ impl ParquetSink {
                 let leaves = arrow
                     .into_iter()
                     .zip(own_leaf)
-                    .map(|(w, own)| match own {
-                        Some(encoding) => LeafWriter::Own(ListLeaf::new(encoding)),
+                    .zip(&self.own_room)
+                    .map(|((w, own), &room)| match own {
+                        Some(encoding) => LeafWriter::Own(ListLeaf::with_room(encoding, room)),
                         None => LeafWriter::Arrow(Box::new(w)),
                     })
                     .collect();
@@ -312,6 +338,11 @@ impl ParquetSink {
     /// Closes the current row group's column writers and splices their chunks into the file.
     fn flush_group(&mut self) -> parquet::errors::Result<()> {
         let Some(group) = self.group.take() else { return Ok(()) };
+        for (room, leaf) in self.own_room.iter_mut().zip(&group.leaves) {
+            if let LeafWriter::Own(leaf) = leaf {
+                *room = leaf.size();
+            }
+        }
         let file = self.file.as_mut().expect("sink used after finish");
         let descr = file.schema_descr();
         let columns: Vec<_> = (0..descr.num_columns()).map(|i| descr.column(i)).collect();

@@ -176,6 +176,79 @@ print(json.dumps({r[0]: {"stats": r[1], "dict": "DICTIONARY" in r[2]} for r in r
     assert!(err.contains("tails") && err.contains("x.parquet"), "{err}");
 }
 
+/// `uncompressed` and `lz4` set the named columns' codec (DuckDB's view of the column chunks),
+/// the others keep zstd, and DuckDB and pyarrow read every value back as written; a column
+/// named in both, or an own encoder's leaf named `lz4`, is refused.
+#[test]
+fn codec_options_reach_the_named_columns_and_read_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("claims.parquet");
+    let prov = Provenance::new("wikirel-test", "roundtrip").with_inputs(["fixture"]);
+    let opts = SinkOptions {
+        max_row_group_rows: 1500,
+        uncompressed: vec!["property".into()],
+        lz4: vec!["tail".into()],
+        ..Default::default()
+    };
+    // Repetitive enough that every codec has something to compress, over three row groups.
+    let owned: Vec<[String; 4]> = (0..4000u32)
+        .map(|i| {
+            let tail = format!("Q{} tail text {}", i % 97, "x".repeat((i % 13) as usize));
+            [format!("Q{i}"), format!("P{}", i % 7), tail, "normal".into()]
+        })
+        .collect();
+    let rows: Vec<(&str, &str, &str, &str)> = owned
+        .iter()
+        .map(|r| (r[0].as_str(), r[1].as_str(), r[2].as_str(), r[3].as_str()))
+        .collect();
+    let mut sink = ParquetSink::create(&path, CLAIMS, &prov, &opts).unwrap();
+    sink.write(&claims_batch(&rows)).unwrap();
+    sink.finish().unwrap();
+    let script = r#"
+import duckdb, json, sys
+import pyarrow.parquet as pq
+p = sys.argv[1]
+con = duckdb.connect()
+meta = con.execute(f"SELECT DISTINCT path_in_schema, compression FROM parquet_metadata('{p}')").fetchall()
+rows = con.execute(f"SELECT head, property, tail, rank FROM '{p}'").fetchall()
+t = pq.read_table(p).to_pylist()
+print(json.dumps({"meta": {m[0]: m[1] for m in meta}, "duckdb": rows,
+                  "pyarrow": [[r["head"], r["property"], r["tail"], r["rank"]] for r in t]}))
+"#;
+    let v = python_json(script, &path);
+    let meta = &v["meta"];
+    assert_eq!(meta["property"], "UNCOMPRESSED", "{meta}");
+    assert_eq!(meta["tail"], "LZ4_RAW", "{meta}");
+    assert_eq!(meta["head"], "ZSTD", "{meta}");
+    assert_eq!(meta["rank"], "ZSTD", "{meta}");
+    let want: Vec<Vec<String>> = owned.iter().map(|r| r.to_vec()).collect();
+    for reader in ["duckdb", "pyarrow"] {
+        let got: Vec<Vec<String>> = serde_json::from_value(v[reader].clone()).unwrap();
+        assert_eq!(got, want, "{reader}");
+    }
+
+    let both =
+        SinkOptions { uncompressed: vec!["tail".into()], lz4: vec!["tail".into()], ..opts.clone() };
+    let err = refusal(&dir.path().join("x.parquet"), CLAIMS, &prov, &both);
+    assert!(err.contains("tail") && err.contains("both"), "{err}");
+    let delta = SinkOptions {
+        delta_packed: vec!["num_sentences".into()],
+        lz4: vec!["num_sentences".into()],
+        ..Default::default()
+    };
+    let err = refusal(&dir.path().join("x.parquet"), schemas::tables::PAGES, &prov, &delta);
+    assert!(err.contains("num_sentences") && err.contains("delta_packed"), "{err}");
+    let own = vec!["aliases.list.item".to_string()];
+    let own_lz4 = SinkOptions {
+        no_statistics: own.clone(),
+        own_dictionary: own.clone(),
+        lz4: own,
+        ..Default::default()
+    };
+    let err = refusal(&dir.path().join("x.parquet"), schemas::tables::ENTITIES, &prov, &own_lz4);
+    assert!(err.contains("aliases.list.item") && err.contains("lz4"), "{err}");
+}
+
 /// `delta_packed` writes the named integer leaves `DELTA_BINARY_PACKED`, uncompressed and
 /// without dictionary, and DuckDB reads the same values back; the other columns keep the
 /// defaults; a non-integer column is refused.

@@ -32,7 +32,13 @@ pub(crate) fn split_blocks(src: &str, keep_lists: bool) -> Vec<Block<'_>> {
         blocks.push(Block { context: Context::Paragraph, text });
         lines.clear();
     }
-    for line in src.split('\n') {
+    // Lines cut at the memchr crate's vector search (`str::split('\n')` scans with core's
+    // word-at-a-time `memchr`; issue 19).
+    let mut start = 0;
+    let ends = memchr::memchr_iter(b'\n', src.as_bytes()).chain(std::iter::once(src.len()));
+    for end in ends {
+        let line = &src[start..end];
+        start = end + 1;
         let t = line.trim();
         if t.is_empty() || is_heading(t) || t.starts_with("----") {
             flush(&mut lines, &mut blocks);

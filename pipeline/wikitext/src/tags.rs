@@ -77,7 +77,9 @@ pub(crate) fn strip_tags(src: &str) -> String {
     let mut closes = CloseCache::default();
     let mut i = 0;
     while i < bytes.len() {
-        let Some(off) = src[i..].find('<') else {
+        // The memchr crate's vector search: `str::find(char)` goes through core's word-at-a-time
+        // `memchr`, and the runs between tags are long (issue 19).
+        let Some(off) = memchr::memchr(b'<', &bytes[i..]) else {
             out.push_str(&src[i..]);
             break;
         };
