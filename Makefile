@@ -90,7 +90,7 @@ bench-wikidata: ## wikidata stage vs gzip -dc and a Python json baseline on a ge
 	$(CARGO) build --release -p pipeline
 	./bench/bench-wikidata.sh
 
-bench-wikipedia: ## wikipedia stage vs wikrs 0.4.0 and lbzip2 on the real 206-page dump x20
+bench-wikipedia: ## wikipedia stage vs wikrs 0.4.0 and lbzip2 on the real 206-page dump x20 (BENCH_RATE_COPIES=80: and the per-MB rate between x20 and x80)
 	$(CARGO) build --release -p pipeline
 	./bench/bench-wikipedia.sh
 

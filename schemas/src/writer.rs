@@ -65,9 +65,19 @@ pub struct SinkOptions {
     pub uncompressed: Vec<String>,
     /// Leaf columns compressed with `LZ4_RAW` instead of zstd: large free text (`text`), where
     /// zstd's entropy coding is most of its CPU and LZ4 keeps most of the ratio (issue 19).
-    /// Not for the own encoders' leaves, which compress with zstd or not at all.
+    /// Written in pages of [`LZ4_PAGE_BYTES`]. Not for the own encoders' leaves, which compress
+    /// with zstd or not at all.
     pub lz4: Vec<String>,
 }
+
+/// Data page size limit of the `lz4` columns (the crate ends a page after the mini-batch of
+/// 1,024 values that passes it). At the crate's default of 1 MiB the page buffer, the
+/// compressor's output and the column chunk's buffer each grew past the L2 cache by doubling,
+/// a copy at each step. With 64 KiB pages (and the list leaves' larger room) the wikipedia
+/// stage had 9% fewer simulated L2 misses (cachegrind, 2 MiB L2, the real dump x20), 20 MB
+/// less peak RSS and ~0.94x the CPU (paired runs), for 0.2% more instructions and a 0.8%
+/// larger file (issue 19). LZ4 looks back 64 KiB at most: larger pages would gain it little.
+const LZ4_PAGE_BYTES: usize = 64 * 1024;
 
 impl Default for SinkOptions {
     fn default() -> Self {
@@ -237,7 +247,10 @@ impl ParquetSink {
         let props = options
             .lz4
             .iter()
-            .fold(props, |p, c| p.set_column_compression(column_path(c), Compression::LZ4_RAW))
+            .fold(props, |p, c| {
+                p.set_column_compression(column_path(c), Compression::LZ4_RAW)
+                    .set_column_data_page_size_limit(column_path(c), LZ4_PAGE_BYTES)
+            })
             .build();
         if let Some(parent) = dest.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)

@@ -249,6 +249,53 @@ print(json.dumps({"meta": {m[0]: m[1] for m in meta}, "duckdb": rows,
     assert!(err.contains("aliases.list.item") && err.contains("lz4"), "{err}");
 }
 
+/// An `lz4` column is cut into pages of about 64 KiB (page buffers that stay in the L2 cache;
+/// issue 19), where the same column under zstd is one page of ~1 MB: the data pages as the
+/// parquet crate's reader lists them, decompressed.
+#[test]
+fn lz4_columns_are_written_in_small_pages() {
+    use parquet::basic::PageType;
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+
+    let dir = tempfile::tempdir().unwrap();
+    let prov = Provenance::new("wikirel-test", "roundtrip").with_inputs(["fixture"]);
+    // 8,000 distinct 120-byte tails, PLAIN (no dictionary): 992 KB, under the crate's 1 MiB
+    // default page size; its mini-batches are 1,024 values (127 KB).
+    let owned: Vec<[String; 4]> = (0..8000u32)
+        .map(|i| [format!("Q{i}"), "P31".into(), format!("{i:0>120}"), "normal".into()])
+        .collect();
+    let rows: Vec<(&str, &str, &str, &str)> = owned
+        .iter()
+        .map(|r| (r[0].as_str(), r[1].as_str(), r[2].as_str(), r[3].as_str()))
+        .collect();
+    let tail_pages = |lz4: Vec<String>| -> Vec<usize> {
+        let path = dir.path().join(format!("claims-{}.parquet", lz4.len()));
+        let opts = SinkOptions {
+            max_row_group_rows: 100_000,
+            no_dictionary: vec!["tail".into()],
+            lz4,
+            ..Default::default()
+        };
+        let mut sink = ParquetSink::create(&path, CLAIMS, &prov, &opts).unwrap();
+        sink.write(&claims_batch(&rows)).unwrap();
+        sink.finish().unwrap();
+        let file = SerializedFileReader::new(std::fs::File::open(&path).unwrap()).unwrap();
+        let group = file.get_row_group(0).unwrap();
+        let pages = group.get_column_page_reader(2).unwrap();
+        pages
+            .map(Result::unwrap)
+            .filter(|p| matches!(p.page_type(), PageType::DATA_PAGE | PageType::DATA_PAGE_V2))
+            .map(|p| p.buffer().len())
+            .collect()
+    };
+    let zstd = tail_pages(Vec::new());
+    assert_eq!(zstd.len(), 1, "{zstd:?}");
+    let lz4 = tail_pages(vec!["tail".into()]);
+    assert!(lz4.len() >= 7, "{lz4:?}");
+    assert!(lz4.iter().all(|&n| n <= 64 * 1024 + 1024 * 124), "{lz4:?}");
+    assert_eq!(lz4.iter().sum::<usize>(), zstd[0]);
+}
+
 /// `delta_packed` writes the named integer leaves `DELTA_BINARY_PACKED`, uncompressed and
 /// without dictionary, and DuckDB reads the same values back; the other columns keep the
 /// defaults; a non-integer column is refused.
