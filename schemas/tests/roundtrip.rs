@@ -36,6 +36,19 @@ fn claims_batch(rows: &[(&str, &str, &str, &str)]) -> RecordBatch {
     RecordBatch::try_new(CLAIMS.schema(), vec![col(0), col(1), col(2), col(3)]).unwrap()
 }
 
+/// Writes `rows` as a `claims` file at `path` with `opts`, in one batch.
+fn write_claims_rows(path: &Path, opts: &SinkOptions, rows: &[(&str, &str, &str, &str)]) {
+    let prov = Provenance::new("wikirel-test", "roundtrip").with_inputs(["fixture"]);
+    let mut sink = ParquetSink::create(path, CLAIMS, &prov, opts).unwrap();
+    sink.write(&claims_batch(rows)).unwrap();
+    sink.finish().unwrap();
+}
+
+/// Owned `claims` rows as the tuples [`claims_batch`] takes.
+fn borrowed(owned: &[[String; 4]]) -> Vec<(&str, &str, &str, &str)> {
+    owned.iter().map(|r| (r[0].as_str(), r[1].as_str(), r[2].as_str(), r[3].as_str())).collect()
+}
+
 const ROWS: [(&str, &str, &str, &str); 3] = [
     ("Q42", "P27", "Q145", "normal"),
     ("Q42", "P69", "Q691283", "preferred"),
@@ -155,9 +168,7 @@ fn column_options_reach_the_named_columns_only() {
         no_dictionary: vec!["head".into()],
         ..Default::default()
     };
-    let mut sink = ParquetSink::create(&path, CLAIMS, &prov, &opts).unwrap();
-    sink.write(&claims_batch(&ROWS)).unwrap();
-    sink.finish().unwrap();
+    write_claims_rows(&path, &opts, &ROWS);
     let script = r#"
 import duckdb, json, sys
 p = sys.argv[1]
@@ -197,13 +208,8 @@ fn codec_options_reach_the_named_columns_and_read_back() {
             [format!("Q{i}"), format!("P{}", i % 7), tail, "normal".into()]
         })
         .collect();
-    let rows: Vec<(&str, &str, &str, &str)> = owned
-        .iter()
-        .map(|r| (r[0].as_str(), r[1].as_str(), r[2].as_str(), r[3].as_str()))
-        .collect();
-    let mut sink = ParquetSink::create(&path, CLAIMS, &prov, &opts).unwrap();
-    sink.write(&claims_batch(&rows)).unwrap();
-    sink.finish().unwrap();
+    let rows = borrowed(&owned);
+    write_claims_rows(&path, &opts, &rows);
     let script = r#"
 import duckdb, json, sys
 import pyarrow.parquet as pq
@@ -258,16 +264,12 @@ fn lz4_columns_are_written_in_small_pages() {
     use parquet::file::reader::{FileReader, SerializedFileReader};
 
     let dir = tempfile::tempdir().unwrap();
-    let prov = Provenance::new("wikirel-test", "roundtrip").with_inputs(["fixture"]);
     // 8,000 distinct 120-byte tails, PLAIN (no dictionary): 992 KB, under the crate's 1 MiB
     // default page size; its mini-batches are 1,024 values (127 KB).
     let owned: Vec<[String; 4]> = (0..8000u32)
         .map(|i| [format!("Q{i}"), "P31".into(), format!("{i:0>120}"), "normal".into()])
         .collect();
-    let rows: Vec<(&str, &str, &str, &str)> = owned
-        .iter()
-        .map(|r| (r[0].as_str(), r[1].as_str(), r[2].as_str(), r[3].as_str()))
-        .collect();
+    let rows = borrowed(&owned);
     let tail_pages = |lz4: Vec<String>| -> Vec<usize> {
         let path = dir.path().join(format!("claims-{}.parquet", lz4.len()));
         let opts = SinkOptions {
@@ -276,9 +278,7 @@ fn lz4_columns_are_written_in_small_pages() {
             lz4,
             ..Default::default()
         };
-        let mut sink = ParquetSink::create(&path, CLAIMS, &prov, &opts).unwrap();
-        sink.write(&claims_batch(&rows)).unwrap();
-        sink.finish().unwrap();
+        write_claims_rows(&path, &opts, &rows);
         let file = SerializedFileReader::new(std::fs::File::open(&path).unwrap()).unwrap();
         let group = file.get_row_group(0).unwrap();
         let pages = group.get_column_page_reader(2).unwrap();
