@@ -62,8 +62,9 @@ impl ListEncoding {
 }
 
 /// How much one chunk of a leaf held. The sink starts the same leaf's next chunk with room for
-/// as much: its vectors and its interner's table then do not grow from empty by doubling (each
-/// step a copy, and for the table a rehash of every entry), once per row group.
+/// as much and a quarter more ([`ListLeaf::with_room`]): its vectors and its interner's table
+/// then do not grow from empty by doubling (each step a copy, and for the table a rehash of
+/// every entry), once per row group.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct LeafSize {
     rows: usize,

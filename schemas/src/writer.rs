@@ -65,8 +65,8 @@ pub struct SinkOptions {
     pub uncompressed: Vec<String>,
     /// Leaf columns compressed with `LZ4_RAW` instead of zstd: large free text (`text`), where
     /// zstd's entropy coding is most of its CPU and LZ4 keeps most of the ratio (issue 19).
-    /// Written in pages of [`LZ4_PAGE_BYTES`]. Not for the own encoders' leaves, which compress
-    /// with zstd or not at all.
+    /// Written in 64 KiB data pages (`LZ4_PAGE_BYTES`). Not for the own encoders' leaves,
+    /// which compress with zstd or not at all.
     pub lz4: Vec<String>,
 }
 
