@@ -161,6 +161,12 @@ pub struct Chunk {
     spare: Option<SyncSender<Vec<u8>>>,
 }
 
+impl AsRef<[u8]> for Chunk {
+    fn as_ref(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
 /// The buffer goes back to the reader, which fills it again: a new buffer per chunk was
 /// zero-filled, then first touched page by page (the zeroing alone ~0.8% of the wikipedia
 /// stage's instructions; on Wikidata's 1.9 TB it is 1.9 TB of `memset`).

@@ -25,7 +25,7 @@ use crate::error::StageError;
 use crate::input::{open_dump, spawn_line_chunks, Compression};
 use crate::progress::Progress;
 use multistream::StreamRange;
-use page_xml::{parse_page, PageBytes, PageSplitter};
+use page_xml::{parse_page_into, PageBytes, PageSplitter, RawPage};
 use rows::{PageRows, RedirectRows, SentenceRows};
 use schemas::col;
 use schemas::tables::{PAGES, REDIRECTS, SENTENCES};
@@ -125,33 +125,51 @@ enum PageOut {
     },
 }
 
+thread_local! {
+    /// The last page's wikitext buffer, decoded into again by the next page on this thread
+    /// (see [`parse_page_into`]).
+    static PAGE_TEXT: std::cell::Cell<String> = const { std::cell::Cell::new(String::new()) };
+}
+
 fn process_page(p: &PageBytes, opts: &Options) -> PageOut {
-    let page = match parse_page(p.bytes()) {
+    let mut page = match parse_page_into(p.bytes(), PAGE_TEXT.take()) {
         Ok(page) => page,
         Err(msg) => return PageOut::Malformed { offset: p.offset, msg },
     };
+    let out = page_out(&mut page, opts);
+    // A buffer grown for one huge page is not kept for the thread's life.
+    if page.text.capacity() <= 8 << 20 {
+        page.text.clear();
+        PAGE_TEXT.set(page.text);
+    }
+    out
+}
+
+/// What a parsed page turns into (its fields taken, its text left for the next page).
+fn page_out(page: &mut RawPage, opts: &Options) -> PageOut {
     if page.namespace != 0 {
         return PageOut::OtherNamespace(page.namespace);
     }
-    if let Some(target) = page.redirect {
+    if let Some(target) = &page.redirect {
         return PageOut::Redirect {
             id: page.page_id,
             title: wikitext::normalize_title(&page.title),
-            target: wikitext::normalize_title(&target),
+            target: wikitext::normalize_title(target),
         };
     }
     let started = Instant::now();
     let clean = wikitext::CleanOptions { keep_lists: opts.keep_lists };
     let sentences = Box::new(wikitext::page_sentence_columns(&page.text, &clean));
     let took = started.elapsed();
+    let title = std::mem::take(&mut page.title);
     if took > opts.page_time_limit {
-        return PageOut::Slow { title: page.title, millis: took.as_millis() };
+        return PageOut::Slow { title, millis: took.as_millis() };
     }
     PageOut::Article {
         id: page.page_id,
-        title: page.title,
+        title,
         revision: page.revision_id,
-        timestamp: page.timestamp,
+        timestamp: std::mem::take(&mut page.timestamp),
         sentences,
     }
 }
@@ -418,7 +436,8 @@ fn run_multistream(
     let (mut done_bytes, mut pages_done) = (0u64, 0u64);
     let stream_pages = |r: StreamRange| -> Result<Batch, StageError> {
         let bytes = multistream::decode(&file, &opts.input, r)?;
-        let pages = PageSplitter::default().feed(&bytes, 0);
+        let decompressed_bytes = bytes.len() as u64;
+        let pages = PageSplitter::default().feed_shared(Arc::new(bytes), 0);
         let pages = pages
             .iter()
             .map(|p| match process_page(p, opts) {
@@ -430,7 +449,7 @@ fn run_multistream(
                 other => other,
             })
             .collect();
-        Ok(Batch { decompressed_bytes: bytes.len() as u64, pages })
+        Ok(Batch { decompressed_bytes, pages })
     };
     // Streams are handed to the pool one by one, at most `window` ahead of the oldest one not
     // yet sent, and sent to the writer in index order: no thread waits for a whole group's
@@ -493,11 +512,14 @@ fn run_stream(
     let mut pages_done = 0u64;
     for chunk in rx {
         let chunk = chunk?;
-        let pages = splitter.feed(&chunk.bytes, chunk.offset);
+        let (offset, decompressed_bytes) = (chunk.offset, chunk.bytes.len() as u64);
+        let pages = splitter.feed_shared(Arc::new(chunk), offset);
         let outs: Vec<PageOut> =
             pool.install(|| pages.par_iter().map(|p| process_page(p, opts)).collect());
+        // The chunk's buffer goes back to the reader with its last page.
+        drop(pages);
         pages_done += outs.len() as u64;
-        send.send(Batch { decompressed_bytes: chunk.bytes.len() as u64, pages: outs })?;
+        send.send(Batch { decompressed_bytes, pages: outs })?;
         progress.update(position.load(Ordering::Relaxed), pages_done);
     }
     reader.join().map_err(|_| StageError::Invalid {

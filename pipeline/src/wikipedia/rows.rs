@@ -207,11 +207,12 @@ impl TokenBytes {
     }
 
     /// Appends `text[a..b]` for each span.
-    fn push_page(&mut self, text: &[u8], spans: &[(usize, usize)]) {
+    fn push_page(&mut self, text: &[u8], spans: &[(u32, u32)]) {
         // Room for every span and the last block's overhang: the loop never reallocates.
-        self.bytes.reserve(spans.iter().map(|&(a, b)| b - a).sum::<usize>() + 16);
+        self.bytes.reserve(spans.iter().map(|&(a, b)| (b - a) as usize).sum::<usize>() + 16);
         self.offsets.reserve(spans.len());
         for &(a, b) in spans {
+            let (a, b) = (a as usize, b as usize);
             let end = self.bytes.len() + (b - a);
             match text.get(a..a + 16) {
                 Some(block) if b - a <= 16 => {
@@ -255,13 +256,13 @@ mod tests {
             let mut spans = Vec::new();
             let mut at = 0;
             for w in text.split(' ') {
-                spans.push((at, at + w.len()));
-                at += w.len() + 1;
+                spans.push((at, at + w.len() as u32));
+                at += w.len() as u32 + 1;
             }
             // A span ending at the text's end and an empty one.
-            spans.push((text.len(), text.len()));
+            spans.push((text.len() as u32, text.len() as u32));
             t.push_page(text.as_bytes(), &spans);
-            expected.extend(spans.iter().map(|&(a, b)| text[a..b].to_string()));
+            expected.extend(spans.iter().map(|&(a, b)| text[a as usize..b as usize].to_string()));
         }
         let got = t.finish().unwrap();
         let got: Vec<&str> = got.iter().map(|v| v.unwrap()).collect();

@@ -39,7 +39,15 @@ enum Open {
 }
 
 /// Removes templates, parameters and tables from `src`.
+#[cfg(test)]
 pub(crate) fn strip_braces(src: &str) -> String {
+    let mut out = String::new();
+    strip_braces_into(src, &mut out);
+    out
+}
+
+/// [`strip_braces`] appending to `out` (the caller's, reused from page to page).
+pub(crate) fn strip_braces_into(src: &str, out: &mut String) {
     let b = src.as_bytes();
     let mut stack: Vec<Open> = Vec::new();
     let mut brace_entries = 0usize;
@@ -116,7 +124,7 @@ pub(crate) fn strip_braces(src: &str) -> String {
             Open::Braces { start, left } => strays.push((start, start + left)),
         }
     }
-    render(src, spans, strays)
+    render(src, spans, strays, out)
 }
 
 /// Records a removed span, absorbing the spans it contains (they were closed before it).
@@ -200,7 +208,7 @@ fn split_args(inner: &str) -> Vec<&str> {
 }
 
 /// Writes `src` without the removed spans and stray brace runs.
-fn render(src: &str, spans: Vec<Span<'_>>, mut strays: Vec<(usize, usize)>) -> String {
+fn render(src: &str, spans: Vec<Span<'_>>, mut strays: Vec<(usize, usize)>, out: &mut String) {
     strays.sort_unstable();
     let mut cuts = spans;
     // Strays inside removed spans are already gone; the rest become empty cuts.
@@ -219,7 +227,7 @@ fn render(src: &str, spans: Vec<Span<'_>>, mut strays: Vec<(usize, usize)>) -> S
         merged.push(cut);
     }
     merged.extend(strays[si..].iter().map(|&(s, e)| (s, e, Cow::Borrowed(""))));
-    let mut out = String::with_capacity(src.len());
+    out.reserve(src.len());
     let mut pos = 0;
     for (s, e, r) in merged {
         if s < pos {
@@ -230,7 +238,6 @@ fn render(src: &str, spans: Vec<Span<'_>>, mut strays: Vec<(usize, usize)>) -> S
         pos = e;
     }
     out.push_str(&src[pos..]);
-    out
 }
 
 fn run_len(b: &[u8], i: usize, c: u8) -> usize {

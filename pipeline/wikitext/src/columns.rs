@@ -15,8 +15,11 @@ pub struct SentenceColumns {
     pub text: String,
     /// Byte offsets into `text`; one more than there are sentences, starting at 0.
     pub text_offsets: Vec<usize>,
-    /// Byte span of each token in `text` (absolute: token texts are `text[a..b]`).
-    pub token_bytes: Vec<(usize, usize)>,
+    /// Byte span of each token in `text` (absolute: token texts are `text[a..b]`). 32 bits
+    /// each (a page is under 4 GiB: MediaWiki's limit is 2 MiB): this vector is written by the
+    /// cleaner and read again by the writer, out of the cache, and at 16 bytes a token it
+    /// was the largest thing a page's sentences held (issue 19).
+    pub token_bytes: Vec<(u32, u32)>,
     /// Char span of each token in its sentence's text (as [`Sentence::token_starts`]/`ends`).
     pub token_starts: Vec<u32>,
     pub token_ends: Vec<u32>,
@@ -73,7 +76,7 @@ impl SentenceColumns {
                     text: self.text_of(i).to_string(),
                     tokens: self.token_bytes[tokens.clone()]
                         .iter()
-                        .map(|&(a, b)| self.text[a..b].to_string())
+                        .map(|&(a, b)| self.text[a as usize..b as usize].to_string())
                         .collect(),
                     token_starts: self.token_starts[tokens.clone()].to_vec(),
                     token_ends: self.token_ends[tokens].to_vec(),

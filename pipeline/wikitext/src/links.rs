@@ -56,7 +56,15 @@ enum Open {
 }
 
 /// Removes hidden links (files, categories, interlanguage links) from `src`.
+#[cfg(test)]
 pub(crate) fn strip_hidden_links(src: &str) -> String {
+    let mut out = String::new();
+    strip_hidden_links_into(src, &mut out);
+    out
+}
+
+/// [`strip_hidden_links`] appending to `out` (the caller's, reused from page to page).
+pub(crate) fn strip_hidden_links_into(src: &str, out: &mut String) {
     let b = src.as_bytes();
     let mut stack: Vec<Open> = Vec::new();
     let mut spans: Vec<(usize, usize)> = Vec::new();
@@ -108,7 +116,7 @@ pub(crate) fn strip_hidden_links(src: &str) -> String {
         }
     }
     spans.sort_unstable();
-    let mut out = String::with_capacity(src.len());
+    out.reserve(src.len());
     let mut pos = 0;
     for (s, e) in spans {
         if s < pos {
@@ -119,7 +127,6 @@ pub(crate) fn strip_hidden_links(src: &str) -> String {
         pos = e;
     }
     out.push_str(&src[pos..]);
-    out
 }
 
 fn add_span(spans: &mut Vec<(usize, usize)>, start: usize, end: usize) {

@@ -18,6 +18,11 @@ pub fn page_sentences(wikitext: &str, opts: &CleanOptions) -> Vec<Sentence> {
 /// per token and a `Vec` per sentence).
 pub fn page_sentence_columns(wikitext: &str, opts: &CleanOptions) -> SentenceColumns {
     let mut out = SentenceColumns::default();
+    // Byte offsets into a page's sentences are 32 bits (`SentenceColumns::token_bytes`);
+    // MediaWiki caps a page at 2 MiB.
+    if wikitext.len() > u32::MAX as usize {
+        return out;
+    }
     let paragraphs = clean_page(wikitext, opts);
     // Sized once instead of grown by doubling, each step a copy (growing these was ~1.5% of
     // the wikipedia stage's instructions, issue 19): the sentences are at most the paragraphs'
@@ -115,7 +120,8 @@ fn place_sentences<U: Unit>(
         // `out.text`.
         let (sb, base) = (byte_at(s), out.text.len());
         out.text.push_str(&text[sb..byte_at(e)]);
-        let shift = |k: usize| base + byte_at(s + k) - sb;
+        // Under 4 GiB: the page's text is (see `page_sentence_columns`).
+        let shift = |k: usize| (base + byte_at(s + k) - sb) as u32;
         out.token_bytes.extend(spans.iter().map(|&(a, b)| (shift(a), shift(b))));
         out.token_starts.extend(spans.iter().map(|&(a, _)| a as u32));
         out.token_ends.extend(spans.iter().map(|&(_, b)| b as u32));

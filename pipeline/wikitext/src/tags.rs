@@ -70,10 +70,22 @@ const SPACING_TAGS: &[&str] = &[
 const MAX_TAG_LEN: usize = 1000;
 
 /// Removes comments and tags from `src` (see the module docs).
+#[cfg(test)]
 pub(crate) fn strip_tags(src: &str) -> String {
-    let low = src.to_ascii_lowercase();
+    let mut out = String::new();
+    strip_tags_into(src, &mut String::new(), &mut out);
+    out
+}
+
+/// [`strip_tags`] appending to `out`, with `low` (cleared here) for `src` lower-cased: both
+/// buffers are the caller's, reused from page to page (see `clean::Buffers`).
+pub(crate) fn strip_tags_into(src: &str, low: &mut String, out: &mut String) {
+    low.clear();
+    low.push_str(src);
+    low.make_ascii_lowercase();
+    let low = low.as_str();
     let bytes = src.as_bytes();
-    let mut out = String::with_capacity(src.len());
+    out.reserve(src.len());
     let mut closes = CloseCache::default();
     let mut i = 0;
     while i < bytes.len() {
@@ -93,7 +105,7 @@ pub(crate) fn strip_tags(src: &str) -> String {
             };
             continue;
         }
-        let Some(tag) = parse_tag(&low, i) else {
+        let Some(tag) = parse_tag(low, i) else {
             out.push('<');
             i += 1;
             continue;
@@ -111,9 +123,9 @@ pub(crate) fn strip_tags(src: &str) -> String {
             continue;
         };
         if !tag.closing && !tag.self_closing && name == "nowiki" {
-            match closes.find(&low, name, end) {
+            match closes.find(low, name, end) {
                 Some((cs, ce)) => {
-                    escape_into(&src[end..cs], &mut out);
+                    escape_into(&src[end..cs], out);
                     i = ce;
                 }
                 None => i = end,
@@ -121,7 +133,7 @@ pub(crate) fn strip_tags(src: &str) -> String {
             continue;
         }
         if !tag.closing && !tag.self_closing && DROP_WITH_CONTENT.contains(&name) {
-            i = match closes.find(&low, name, end) {
+            i = match closes.find(low, name, end) {
                 Some((_, ce)) => ce,
                 None => end,
             };
@@ -132,7 +144,6 @@ pub(crate) fn strip_tags(src: &str) -> String {
         }
         i = end;
     }
-    out
 }
 
 /// A tag found at some `<`: byte range of its (lower-cased) name and the byte after its `>`.
