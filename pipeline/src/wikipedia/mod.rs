@@ -100,14 +100,17 @@ pub struct Stats {
     pub keep_lists: bool,
 }
 
-/// What one page turned into.
+/// What one page turned into. An article's sentences are in its [`Part`]'s rows.
 enum PageOut {
     Article {
         id: i64,
         title: String,
         revision: i64,
         timestamp: String,
-        sentences: Box<wikitext::SentenceColumns>,
+        sentences: u32,
+        /// How many of them are list items.
+        lists: u32,
+        anchors: u64,
     },
     Redirect {
         id: i64,
@@ -125,28 +128,67 @@ enum PageOut {
     },
 }
 
+/// A run of consecutive pages: what each turned into, and the sentences of its articles.
+///
+/// The sentences go into rows of the part on the thread that cleaned them, while a page's
+/// columns are still in the cache; they were handed to the writer thread page by page, which
+/// copied them into its rows after they had left it: every line a miss twice more (issue 19).
+struct Part {
+    pages: Vec<PageOut>,
+    sentences: SentenceRows,
+}
+
+/// Cleans `pages`, consecutive in the dump, into one part.
+fn process_pages(pages: &[PageBytes], opts: &Options) -> Part {
+    let bytes = pages.iter().map(|p| p.bytes().len()).sum();
+    let mut sentences = SentenceRows::with_room_for(bytes);
+    let pages = pages.iter().map(|p| process_page(p, opts, &mut sentences)).collect();
+    Part { pages, sentences }
+}
+
+/// What a thread keeps from one page to the next: buffers that stay in the cache.
+#[derive(Default)]
+struct PageBuffers {
+    /// The wikitext (see [`parse_page_into`]).
+    text: String,
+    /// The sentences, before they are appended to the part's rows.
+    columns: wikitext::SentenceColumns,
+}
+
 thread_local! {
-    /// The last page's wikitext buffer, decoded into again by the next page on this thread
-    /// (see [`parse_page_into`]).
-    static PAGE_TEXT: std::cell::Cell<String> = const { std::cell::Cell::new(String::new()) };
+    static BUFFERS: std::cell::RefCell<PageBuffers> = std::cell::RefCell::new(PageBuffers::default());
 }
 
-fn process_page(p: &PageBytes, opts: &Options) -> PageOut {
-    let mut page = match parse_page_into(p.bytes(), PAGE_TEXT.take()) {
-        Ok(page) => page,
-        Err(msg) => return PageOut::Malformed { offset: p.offset, msg },
-    };
-    let out = page_out(&mut page, opts);
-    // A buffer grown for one huge page is not kept for the thread's life.
-    if page.text.capacity() <= 8 << 20 {
-        page.text.clear();
-        PAGE_TEXT.set(page.text);
-    }
-    out
+/// A buffer that grew past this for one huge page is not kept for the thread's life.
+const KEEP_BYTES: usize = 8 << 20;
+
+fn process_page(p: &PageBytes, opts: &Options, rows: &mut SentenceRows) -> PageOut {
+    BUFFERS.with(|b| {
+        let mut b = b.borrow_mut();
+        let PageBuffers { text, columns } = &mut *b;
+        let mut page = match parse_page_into(p.bytes(), std::mem::take(text)) {
+            Ok(page) => page,
+            Err(msg) => return PageOut::Malformed { offset: p.offset, msg },
+        };
+        let out = page_out(&mut page, opts, columns, rows);
+        if page.text.capacity() <= KEEP_BYTES {
+            *text = page.text;
+        }
+        if columns.text.capacity() > KEEP_BYTES {
+            *columns = wikitext::SentenceColumns::default();
+        }
+        out
+    })
 }
 
-/// What a parsed page turns into (its fields taken, its text left for the next page).
-fn page_out(page: &mut RawPage, opts: &Options) -> PageOut {
+/// What a parsed page turns into (its fields taken, its text left for the next page); an
+/// article's sentences are cleaned into `columns` and appended to `rows`.
+fn page_out(
+    page: &mut RawPage,
+    opts: &Options,
+    columns: &mut wikitext::SentenceColumns,
+    rows: &mut SentenceRows,
+) -> PageOut {
     if page.namespace != 0 {
         return PageOut::OtherNamespace(page.namespace);
     }
@@ -159,18 +201,22 @@ fn page_out(page: &mut RawPage, opts: &Options) -> PageOut {
     }
     let started = Instant::now();
     let clean = wikitext::CleanOptions { keep_lists: opts.keep_lists };
-    let sentences = Box::new(wikitext::page_sentence_columns(&page.text, &clean));
+    wikitext::page_sentence_columns_into(&page.text, &clean, columns);
     let took = started.elapsed();
     let title = std::mem::take(&mut page.title);
     if took > opts.page_time_limit {
         return PageOut::Slow { title, millis: took.as_millis() };
     }
+    rows.push_page(page.page_id, columns);
+    let lists = columns.contexts.iter().filter(|&&c| c == wikitext::Context::List).count();
     PageOut::Article {
         id: page.page_id,
         title,
         revision: page.revision_id,
         timestamp: std::mem::take(&mut page.timestamp),
-        sentences,
+        sentences: columns.len() as u32,
+        lists: lists as u32,
+        anchors: columns.anchors.len() as u64,
     }
 }
 
@@ -182,15 +228,25 @@ struct Writer<'a> {
     sentences: ParquetSink,
     page_rows: PageRows,
     redirect_rows: RedirectRows,
-    sentence_rows: SentenceRows,
 }
 
 const FLUSH_ROWS: usize = 16 * 1024;
 
 impl Writer<'_> {
-    fn take(&mut self, out: PageOut) -> Result<(), StageError> {
+    /// Takes a part: its pages' rows, and its sentences written as one batch.
+    fn take(&mut self, part: Part) -> Result<(), StageError> {
+        for out in part.pages {
+            self.take_page(out)?;
+        }
+        if !part.sentences.is_empty() {
+            self.sentences.write(&part.sentences.into_batch()?)?;
+        }
+        Ok(())
+    }
+
+    fn take_page(&mut self, out: PageOut) -> Result<(), StageError> {
         match out {
-            PageOut::Article { id, title, revision, timestamp, sentences } => {
+            PageOut::Article { id, title, revision, timestamp, sentences, lists, anchors } => {
                 *self.stats.pages_by_namespace.entry(0).or_default() += 1;
                 self.stats.articles += 1;
                 self.page_rows.page_id.push(id);
@@ -198,17 +254,15 @@ impl Writer<'_> {
                 self.page_rows.namespace.push(0);
                 self.page_rows.revision_id.push(revision);
                 self.page_rows.timestamp.push(timestamp);
-                self.page_rows.num_sentences.push(sentences.len() as u32);
-                self.stats.sentences += sentences.len() as u64;
-                self.stats.anchors += sentences.anchors.len() as u64;
-                let lists =
-                    sentences.contexts.iter().filter(|&&c| c == wikitext::Context::List).count();
-                for (ctx, n) in [("paragraph", sentences.len() - lists), ("list", lists)] {
+                self.page_rows.num_sentences.push(sentences);
+                self.stats.sentences += u64::from(sentences);
+                self.stats.anchors += anchors;
+                for (ctx, n) in [("paragraph", sentences - lists), ("list", lists)] {
                     if n > 0 {
-                        *self.stats.sentences_by_context.entry(ctx.into()).or_default() += n as u64;
+                        *self.stats.sentences_by_context.entry(ctx.into()).or_default() +=
+                            u64::from(n);
                     }
                 }
-                self.sentence_rows.push_page(id, &sentences);
             }
             PageOut::Redirect { id, title, target } => {
                 *self.stats.pages_by_namespace.entry(0).or_default() += 1;
@@ -240,9 +294,6 @@ impl Writer<'_> {
                 self.stats.slow_pages += 1;
             }
         }
-        if self.sentence_rows.len() >= FLUSH_ROWS {
-            self.sentences.write(&self.sentence_rows.take_batch()?)?;
-        }
         if self.page_rows.len() >= FLUSH_ROWS {
             self.pages.write(&self.page_rows.take_batch()?)?;
         }
@@ -250,7 +301,6 @@ impl Writer<'_> {
     }
 
     fn finish(mut self) -> Result<Stats, StageError> {
-        self.sentences.write(&self.sentence_rows.take_batch()?)?;
         self.pages.write(&self.page_rows.take_batch()?)?;
         self.redirects.write(&self.redirect_rows.take_batch()?)?;
         let Writer { opts, stats, pages, redirects, sentences, .. } = self;
@@ -355,7 +405,6 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
         )?,
         page_rows: PageRows::default(),
         redirect_rows: RedirectRows::default(),
-        sentence_rows: SentenceRows::default(),
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads.max(1))
@@ -372,8 +421,8 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
             .spawn_scoped(scope, move || -> Result<Writer, StageError> {
                 for batch in rx {
                     w.stats.decompressed_bytes += batch.decompressed_bytes;
-                    for p in batch.pages {
-                        w.take(p)?;
+                    for part in batch.parts {
+                        w.take(part)?;
                     }
                 }
                 Ok(w)
@@ -397,10 +446,10 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
     w.finish()
 }
 
-/// Cleaned pages in dump order, with the decompressed bytes they came from.
+/// Cleaned pages in dump order (in parts), with the decompressed bytes they came from.
 struct Batch {
     decompressed_bytes: u64,
-    pages: Vec<PageOut>,
+    parts: Vec<Part>,
 }
 
 /// The producer's end of the writer channel.
@@ -438,18 +487,14 @@ fn run_multistream(
         let bytes = multistream::decode(&file, &opts.input, r)?;
         let decompressed_bytes = bytes.len() as u64;
         let pages = PageSplitter::default().feed_shared(Arc::new(bytes), 0);
-        let pages = pages
-            .iter()
-            .map(|p| match process_page(p, opts) {
-                // Page offsets count from the start of this stream: name it.
-                PageOut::Malformed { offset, msg } => PageOut::Malformed {
-                    offset,
-                    msg: format!("{msg} (in the bz2 stream at byte {})", r.start),
-                },
-                other => other,
-            })
-            .collect();
-        Ok(Batch { decompressed_bytes, pages })
+        let mut part = process_pages(&pages, opts);
+        for out in &mut part.pages {
+            // Page offsets count from the start of this stream: name it.
+            if let PageOut::Malformed { msg, .. } = out {
+                *msg = format!("{msg} (in the bz2 stream at byte {})", r.start);
+            }
+        }
+        Ok(Batch { decompressed_bytes, parts: vec![part] })
     };
     // Streams are handed to the pool one by one, at most `window` ahead of the oldest one not
     // yet sent, and sent to the writer in index order: no thread waits for a whole group's
@@ -485,7 +530,7 @@ fn run_multistream(
             waiting.insert(i, batch);
             while let Some(batch) = waiting.remove(&sent) {
                 let batch = batch?;
-                pages_done += batch.pages.len() as u64;
+                pages_done += batch.parts.iter().map(|p| p.pages.len() as u64).sum::<u64>();
                 done_bytes += ranges[sent].end - ranges[sent].start;
                 send.send(batch)?;
                 sent += 1;
@@ -514,12 +559,17 @@ fn run_stream(
         let chunk = chunk?;
         let (offset, decompressed_bytes) = (chunk.offset, chunk.bytes.len() as u64);
         let pages = splitter.feed_shared(Arc::new(chunk), offset);
-        let outs: Vec<PageOut> =
-            pool.install(|| pages.par_iter().map(|p| process_page(p, opts)).collect());
+        // A part per thread and a few more, so that a thread with a slow page is not the
+        // chunk's tail; one part on one thread.
+        let threads = opts.threads.max(1);
+        let per_part = if threads == 1 { pages.len() } else { pages.len().div_ceil(threads * 4) };
+        let parts: Vec<Part> = pool.install(|| {
+            pages.par_chunks(per_part.max(1)).map(|run| process_pages(run, opts)).collect()
+        });
         // The chunk's buffer goes back to the reader with its last page.
         drop(pages);
-        pages_done += outs.len() as u64;
-        send.send(Batch { decompressed_bytes, pages: outs })?;
+        pages_done += parts.iter().map(|p| p.pages.len() as u64).sum::<u64>();
+        send.send(Batch { decompressed_bytes, parts })?;
         progress.update(position.load(Ordering::Relaxed), pages_done);
     }
     reader.join().map_err(|_| StageError::Invalid {

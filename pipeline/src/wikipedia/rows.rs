@@ -87,27 +87,25 @@ impl SentenceRows {
         self.page_id.is_empty()
     }
 
-    /// Empty rows with room for a quarter more rows, tokens and anchors than `self` holds: a
-    /// batch ends past FLUSH_ROWS by up to one page, and with room for exactly the last batch
-    /// the next one's vectors each doubled once near their end (36 copies on the real dump x2,
-    /// 11M instructions; issue 19).
-    fn sized_like(&self) -> SentenceRows {
-        let room = |n: usize| n + n / 4;
-        let (rows, tokens, anchors) =
-            (room(self.len()), room(self.token_starts.len()), room(self.anchor_spans[0].len()));
+    /// Empty rows with room for the sentences of pages whose XML is `input_bytes` long.
+    ///
+    /// Sized from the real dump x20 (121.7 MB of XML): a sentence per 270 bytes of XML, an
+    /// anchor per 278, a token per 11.7 and 0.47 bytes of text per byte, with room to spare, so
+    /// that the vectors rarely grow (each doubling a copy into fresh memory). Room never
+    /// written is address space only.
+    pub fn with_room_for(input_bytes: usize) -> SentenceRows {
+        let (rows, tokens, anchors, text) =
+            (input_bytes / 200 + 16, input_bytes / 8 + 64, input_bytes / 200 + 16, input_bytes / 2);
         SentenceRows {
             page_id: Vec::with_capacity(rows),
             sentence_index: Vec::with_capacity(rows),
             context: Vec::with_capacity(rows),
-            text: StringBuilder::with_capacity(rows, room(self.text.values_slice().len())),
-            tokens: TokenBytes::with_capacity(tokens, room(self.tokens.len())),
+            text: StringBuilder::with_capacity(rows, text),
+            tokens: TokenBytes::with_capacity(tokens, text),
             token_starts: Vec::with_capacity(tokens),
             token_ends: Vec::with_capacity(tokens),
             tokens_per_row: Vec::with_capacity(rows),
-            anchor_target: StringBuilder::with_capacity(
-                anchors,
-                room(self.anchor_target.values_slice().len()),
-            ),
+            anchor_target: StringBuilder::with_capacity(anchors, anchors * 24),
             anchor_spans: std::array::from_fn(|_| Vec::with_capacity(anchors)),
             anchors_per_row: Vec::with_capacity(rows),
         }
@@ -139,12 +137,8 @@ impl SentenceRows {
         }
     }
 
-    pub fn take_batch(&mut self) -> Result<RecordBatch, StageError> {
-        // The next batch starts with this one's capacities: batches are about the same size
-        // (FLUSH_ROWS rows and one page), so its vectors do not grow from empty by doubling,
-        // each step a copy into fresh memory.
-        let next = self.sized_like();
-        let mut r = std::mem::replace(self, next);
+    pub fn into_batch(self) -> Result<RecordBatch, StageError> {
+        let mut r = self;
         let schema = SENTENCES.schema();
         let (item, fields) = list_struct_fields(&schema, col::ANCHORS);
         let [cs, ce, ts, te] = r.anchor_spans.map(|v| Arc::new(UInt32Array::from(v)) as ArrayRef);
@@ -200,10 +194,6 @@ impl TokenBytes {
         let mut offsets = Vec::with_capacity(tokens + 1);
         offsets.push(0);
         TokenBytes { bytes: Vec::with_capacity(bytes + 16), offsets }
-    }
-
-    fn len(&self) -> usize {
-        self.bytes.len()
     }
 
     /// Appends `text[a..b]` for each span.

@@ -47,6 +47,24 @@ impl Default for SentenceColumns {
 }
 
 impl SentenceColumns {
+    /// Empties the columns, keeping their capacity (see [`page_sentence_columns_into`]).
+    ///
+    /// [`page_sentence_columns_into`]: crate::page_sentence_columns_into
+    pub fn clear(&mut self) {
+        self.contexts.clear();
+        self.text.clear();
+        self.text_offsets.clear();
+        self.text_offsets.push(0);
+        self.token_bytes.clear();
+        self.token_starts.clear();
+        self.token_ends.clear();
+        self.token_offsets.clear();
+        self.token_offsets.push(0);
+        self.anchors.clear();
+        self.anchor_offsets.clear();
+        self.anchor_offsets.push(0);
+    }
+
     /// The number of sentences.
     pub fn len(&self) -> usize {
         self.contexts.len()

@@ -39,7 +39,7 @@ mod tokens;
 
 pub use clean::{clean_page, CleanOptions, Paragraph, ParagraphAnchor};
 pub use columns::SentenceColumns;
-pub use page::{page_sentence_columns, page_sentences, MIN_TOKENS};
+pub use page::{page_sentence_columns, page_sentence_columns_into, page_sentences, MIN_TOKENS};
 pub use sentences::split_sentences;
 pub use title::normalize_title;
 pub use tokens::{tokenize, Token};

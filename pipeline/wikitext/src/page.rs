@@ -18,10 +18,19 @@ pub fn page_sentences(wikitext: &str, opts: &CleanOptions) -> Vec<Sentence> {
 /// per token and a `Vec` per sentence).
 pub fn page_sentence_columns(wikitext: &str, opts: &CleanOptions) -> SentenceColumns {
     let mut out = SentenceColumns::default();
+    page_sentence_columns_into(wikitext, opts, &mut out);
+    out
+}
+
+/// [`page_sentence_columns`] into `out` (cleared first, its capacity kept): columns reused
+/// from page to page stay in the cache, where fresh ones were a miss on every line written
+/// and again on every line read by whoever copied them on (issue 19).
+pub fn page_sentence_columns_into(wikitext: &str, opts: &CleanOptions, out: &mut SentenceColumns) {
+    out.clear();
     // Byte offsets into a page's sentences are 32 bits (`SentenceColumns::token_bytes`);
     // MediaWiki caps a page at 2 MiB.
     if wikitext.len() > u32::MAX as usize {
-        return out;
+        return;
     }
     let paragraphs = clean_page(wikitext, opts);
     // Sized once instead of grown by doubling, each step a copy (growing these was ~1.5% of
@@ -35,9 +44,8 @@ pub fn page_sentence_columns(wikitext: &str, opts: &CleanOptions) -> SentenceCol
     out.token_ends.reserve(tokens);
     let mut scratch = Scratch::default();
     for p in paragraphs {
-        paragraph_sentences(p, &mut scratch, &mut out);
+        paragraph_sentences(p, &mut scratch, out);
     }
-    out
 }
 
 /// Buffers reused across a page's paragraphs and sentences.
