@@ -310,9 +310,17 @@ impl ParquetSink {
                 let leaves = arrow
                     .into_iter()
                     .zip(own_leaf)
-                    .zip(&self.own_room)
-                    .map(|((w, own), &room)| match own {
-                        Some(encoding) => LeafWriter::Own(ListLeaf::with_room(encoding, room)),
+                    .enumerate()
+                    .map(|(i, (w, own))| match own {
+                        Some(encoding) => {
+                            let mut room = self.own_room[i];
+                            if file.flushed_row_groups().is_empty() {
+                                // An own leaf is its root column's only leaf.
+                                let root = rest.column(file.schema_descr().get_column_root_idx(i));
+                                room = LeafSize::first(root, rest.num_rows(), self.max_group_rows);
+                            }
+                            LeafWriter::Own(ListLeaf::with_room(encoding, room))
+                        }
                         None => LeafWriter::Arrow(Box::new(w)),
                     })
                     .collect();
@@ -353,7 +361,10 @@ impl ParquetSink {
         let Some(group) = self.group.take() else { return Ok(()) };
         for (room, leaf) in self.own_room.iter_mut().zip(&group.leaves) {
             if let LeafWriter::Own(leaf) = leaf {
+                // The chunk's encoded size is known once it is closed (below).
+                let chunk_bytes = room.chunk_bytes;
                 *room = leaf.size();
+                room.chunk_bytes = chunk_bytes;
             }
         }
         let file = self.file.as_mut().expect("sink used after finish");
@@ -362,10 +373,13 @@ impl ParquetSink {
         let props = file.properties().clone();
         let closed = close_leaves(group.leaves, &columns, &props)?;
         let mut row_group = file.next_row_group()?;
-        for chunk in closed {
+        for (chunk, room) in closed.into_iter().zip(self.own_room.iter_mut()) {
             match chunk {
                 Closed::Arrow(chunk) => chunk.append_to_row_group(&mut row_group)?,
-                Closed::Own(bytes, close) => row_group.append_column(&bytes, close)?,
+                Closed::Own(bytes, close) => {
+                    room.chunk_bytes = bytes.len();
+                    row_group.append_column(&bytes, close)?
+                }
             }
         }
         row_group.close()?;
