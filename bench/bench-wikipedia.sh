@@ -36,7 +36,8 @@ command -v taskset >/dev/null || { echo "bench-wikipedia needs taskset (util-lin
 [ "$(nproc)" -ge 2 ] || { echo "bench-wikipedia needs 2 cores" >&2; exit 2; }
 wikrs="$dir/cache/wikrs-0.4.0/bin/wikrs"
 [ -x "$wikrs" ] || cargo install --quiet --locked wikrs --version 0.4.0 --root "$dir/cache/wikrs-0.4.0"
-bin=target/release/pipeline
+# BENCH_PIPELINE: another build of the stage to time (e.g. an older commit's, for an A/B run).
+bin="${BENCH_PIPELINE:-target/release/pipeline}"
 size=$(stat -c %s "$xml")
 json=$(python3 bench/timing.py "$runs" \
   "stage_plain_1c=taskset -c 0 $bin wikipedia --input $xml --out $dir/out-plain --threads 1" \
