@@ -244,8 +244,6 @@ pub(crate) struct ListDelta {
     chunk_room: usize,
 }
 
-/// Writes a chunk of rows of `lens` items: the dictionary page (PLAIN bytes, entry count) if
-/// any, then data pages whose values section `values` appends for a range of items.
 /// What [`write_chunk`] encodes besides the values: items per row, the dictionary (PLAIN bytes
 /// and entries) if any, and the bytes to reserve for the output.
 struct Chunk<'a> {
@@ -254,6 +252,8 @@ struct Chunk<'a> {
     room: usize,
 }
 
+/// Writes a chunk of rows of `lens` items: the dictionary page (PLAIN bytes, entry count) if
+/// any, then data pages whose values section `values` appends for a range of items.
 fn write_chunk(
     descr: ColumnDescPtr,
     props: &WriterProperties,
@@ -809,10 +809,6 @@ mod tests {
         Compression::ZSTD(ZstdLevel::try_new(1).unwrap())
     }
 
-    /// Hand-picked rows: empty lists (at the start, between, at the end), the empty string,
-    /// values of 8 and 9 bytes sharing their first 8 bytes (the slot holds only those),
-    /// non-ASCII, a value ending the buffer (read without the 8-byte load), repeats; sliced
-    /// arrays; pages of 7 rows; row groups of 5 rows.
     /// The first chunk's room: the first rows' size times the group's rows over theirs, at
     /// most 32 times (hand-computed cases).
     #[test]
@@ -836,6 +832,10 @@ mod tests {
         assert_eq!(LeafSize::first(&a, 0, 100).rows, 0);
     }
 
+    /// Hand-picked rows: empty lists (at the start, between, at the end), the empty string,
+    /// values of 8 and 9 bytes sharing their first 8 bytes (the slot holds only those),
+    /// non-ASCII, a value ending the buffer (read without the 8-byte load), repeats; sliced
+    /// arrays; pages of 7 rows; row groups of 5 rows.
     #[test]
     fn hand_picked_rows_read_back_equal() {
         let rows: Vec<Vec<&str>> = vec![
