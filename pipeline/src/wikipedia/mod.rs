@@ -412,8 +412,9 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
         .map_err(|e| StageError::Invalid { path: opts.input.clone(), msg: e.to_string() })?;
     // Rows are encoded and written on a thread of their own while the pool cleans the next
     // pages: on the main thread, Parquet encoding (about a third of the stage's CPU) left the
-    // pool idle. The channel holds two batches (a batch: one chunk's or one stream's pages), so
-    // memory stays bounded when the writer is the slower side.
+    // pool idle. The channel holds two batches (a batch: one chunk's or one stream's pages, in
+    // parts whose sentence rows were built by the threads that cleaned them), so memory stays
+    // bounded when the writer is the slower side.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(2);
     let (produced, written) = std::thread::scope(|scope| {
         let writer = std::thread::Builder::new()
