@@ -128,7 +128,7 @@ fn place_sentences<U: Unit>(
         // `out.text`.
         let (sb, base) = (byte_at(s), out.text.len());
         out.text.push_str(&text[sb..byte_at(e)]);
-        // Under 4 GiB: the page's text is (see `page_sentence_columns`).
+        // Under 4 GiB: the page's text is (see `page_sentence_columns_into`).
         let shift = |k: usize| (base + byte_at(s + k) - sb) as u32;
         out.token_bytes.extend(spans.iter().map(|&(a, b)| (shift(a), shift(b))));
         out.token_starts.extend(spans.iter().map(|&(a, _)| a as u32));
