@@ -80,9 +80,6 @@ pub struct SentenceRows {
 }
 
 impl SentenceRows {
-    pub fn len(&self) -> usize {
-        self.page_id.len()
-    }
     pub fn is_empty(&self) -> bool {
         self.page_id.is_empty()
     }
