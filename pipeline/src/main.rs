@@ -56,14 +56,16 @@ fn run_as_batch_job() {
 fn run_as_batch_job() {}
 
 /// Turns transparent huge pages off for this process (`PR_SET_THP_DISABLE`; it overrides the
-/// `MADV_HUGEPAGE` mimalloc gives its arenas). On this project's 2-core VM a fault of a 2 MiB
-/// huge page costs ~3 ms per MB touched against ~0.45 ms for 4 KiB pages (a C probe touching
-/// 256 MB either way), and the first touch of the `wikipedia` stage's ~200 MB working set was
-/// 15% of its samples (perf, the real dump x20, 1 thread). The stage's buffers are small and
-/// reused, so the TLB reach huge pages buy is worth little there: paired runs took 0.89x the
-/// CPU and ~60 MB less peak RSS (issue 19). Only for this stage: `link`'s and `wikidata`'s
-/// tables of several GB are probed at random, where huge pages spare TLB misses. If the call
-/// fails nothing changes.
+/// `MADV_HUGEPAGE` mimalloc gives its arenas). On this project's VM the first touch of a 2 MiB
+/// huge page costs ~2.5 ms per MB against ~0.4 ms for 4 KiB pages (`bench/thp_probe.py`; a
+/// huge page freed and touched again within a process costs 0.13 ms, so the cost is the host
+/// backing fresh memory), and that first touch of the `wikipedia` stage's ~200 MB working set
+/// was 15% of its samples (perf, the real dump x20, 1 thread). The stage's buffers are small
+/// and reused, so the TLB reach huge pages buy is worth little there: paired runs took 0.82x
+/// the CPU on x20 and ~55 MB less peak RSS (issue 19). It is a fixed cost per process, ~0.5 s:
+/// nothing at a full dump's scale. Only for this stage: `link`'s and `wikidata`'s tables of
+/// several GB are probed at random, where huge pages spare TLB misses. If the call fails
+/// nothing changes.
 #[cfg(target_os = "linux")]
 fn no_huge_pages() {
     // SAFETY: PR_SET_THP_DISABLE sets a flag of this process's memory map and reads no memory.
