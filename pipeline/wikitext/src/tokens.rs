@@ -131,24 +131,6 @@ fn block_masks_by_class(block: &[u8; 64]) -> [u64; 2] {
 #[cfg(not(target_arch = "x86_64"))]
 use block_masks_by_class as block_masks;
 
-/// The first bit at or after `from` that is set in mask `m` of `masks` (negated when
-/// `negate`), or `masks.len() * 64`.
-#[inline]
-fn next_bit(masks: &[[u64; 2]], m: usize, negate: bool, from: usize) -> usize {
-    let flip = if negate { u64::MAX } else { 0 };
-    let mut k = from / 64;
-    let Some(first) = masks.get(k) else { return masks.len() * 64 };
-    let mut w = (first[m] ^ flip) & (u64::MAX << (from % 64));
-    while w == 0 {
-        k += 1;
-        match masks.get(k) {
-            Some(block) => w = block[m] ^ flip,
-            None => return masks.len() * 64,
-        }
-    }
-    k * 64 + w.trailing_zeros() as usize
-}
-
 /// Char classes of [`Unit::class`].
 const ALNUM: u8 = 0;
 const SPACE: u8 = 1;
@@ -227,10 +209,11 @@ impl Unit for u8 {
         };
         found.map_or(text.len(), |k| from + k)
     }
-    /// Classifies 64 bytes at a time into bit masks (SSE2 on x86_64) and finds each word's
-    /// end, plainness and the next word's start as the next set (or clear) bit. The byte-by-byte
-    /// scan ([`words_by_class`]) took a branch per byte and mispredicted one at each word's
-    /// end: ~8% of the wikipedia stage's CPU (perf, the real dump x80, issue 19).
+    /// Classifies 64 bytes at a time into bit masks (SSE2 on x86_64), then walks each block's
+    /// word starts (a non-space after a space) and ends (a space after a non-space) as set bits.
+    /// The byte-by-byte scan ([`words_by_class`]) took a branch per byte and mispredicted one
+    /// at each word's end: ~8% of the wikipedia stage's CPU (perf, the real dump x80). Finding
+    /// each next bit from a position instead made every word wait on the last (issue 19).
     fn words(
         text: &[u8],
         masks: &mut Vec<[u64; 2]>,
@@ -249,14 +232,53 @@ impl Unit for u8 {
             block[..tail.len()].copy_from_slice(tail);
             masks.push(block_masks(&block));
         }
-        let (space, other) = (0, 1);
-        let mut i = next_bit(masks, space, true, 0).min(n);
-        while i < n {
-            let e = next_bit(masks, space, false, i).min(n);
-            let plain = next_bit(masks, other, false, i) >= e;
-            let next = next_bit(masks, space, true, e).min(n);
-            word(i, e, plain, next == n);
-            i = next;
+        // One past the last non-space: the last word ends there.
+        let Some(last_end) = masks.iter().enumerate().rev().find_map(|(k, &[space, _])| {
+            (space != u64::MAX).then(|| k * 64 + 64 - (!space).leading_zeros() as usize)
+        }) else {
+            return;
+        };
+        let plain = |s: usize, e: usize| {
+            let (first, last) = (s / 64, (e - 1) / 64);
+            let low = u64::MAX << (s % 64);
+            let high = u64::MAX >> (63 - (e - 1) % 64);
+            if first == last {
+                return masks[first][1] & low & high == 0;
+            }
+            masks[first][1] & low == 0
+                && masks[first + 1..last].iter().all(|m| m[1] == 0)
+                && masks[last][1] & high == 0
+        };
+        let mut start = None;
+        // Whether the byte before the block is a non-space.
+        let mut carry = 0;
+        for (k, &[space, _]) in masks.iter().enumerate() {
+            let before = (!space) << 1 | carry;
+            let (mut starts, mut ends) = (!space & !before, space & before);
+            carry = !space >> 63;
+            // A word's start and end bits alternate; a word may end in a later block.
+            loop {
+                let s = match start.take() {
+                    Some(s) => s,
+                    None if starts == 0 => break,
+                    None => {
+                        let s = k * 64 + starts.trailing_zeros() as usize;
+                        starts &= starts - 1;
+                        s
+                    }
+                };
+                if ends == 0 {
+                    start = Some(s);
+                    break;
+                }
+                let e = k * 64 + ends.trailing_zeros() as usize;
+                ends &= ends - 1;
+                word(s, e, plain(s, e), e == last_end);
+            }
+        }
+        // A word up to the end of a text of whole blocks has no space after it.
+        if let Some(s) = start {
+            word(s, n, plain(s, n), true);
         }
     }
 }
@@ -469,6 +491,35 @@ mod tests {
             token_spans(bytes, &mut TokenScratch::default(), &mut from_bytes);
             token_spans(&chars, &mut TokenScratch::default(), &mut from_chars);
             proptest::prop_assert_eq!(from_bytes, from_chars);
+        }
+    }
+
+    /// Words at and across the 64-byte block edges, a word over three blocks, texts of whole
+    /// blocks ending in a word or in spaces, only spaces: the byte path finds the char path's
+    /// tokens.
+    #[test]
+    fn ascii_words_across_block_edges() {
+        let mut texts = vec![" ".repeat(64), " ".repeat(130), "x".repeat(150), String::new()];
+        for n in [62, 63, 64, 65, 127, 128, 129, 192] {
+            for (word, gap) in [("ab", " "), ("a.b,", "  "), ("word", "\t")] {
+                let mut t = String::new();
+                while t.len() < n {
+                    t.push_str(word);
+                    t.push_str(gap);
+                }
+                t.truncate(n);
+                texts.push(t.clone());
+                texts.push(format!("{}{t}", " ".repeat(70)));
+                texts.push(format!("{}{}", &t[..n - 1], "z"));
+            }
+        }
+        texts.push(format!("{}x{}y, z", " ".repeat(63), "q".repeat(64)));
+        for text in &texts {
+            let chars: Vec<char> = text.chars().collect();
+            let (mut from_bytes, mut from_chars) = (Vec::new(), Vec::new());
+            token_spans(text.as_bytes(), &mut TokenScratch::default(), &mut from_bytes);
+            token_spans(&chars, &mut TokenScratch::default(), &mut from_chars);
+            assert_eq!(from_bytes, from_chars, "{text:?}");
         }
     }
 
