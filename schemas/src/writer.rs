@@ -361,10 +361,8 @@ impl ParquetSink {
         let Some(group) = self.group.take() else { return Ok(()) };
         for (room, leaf) in self.own_room.iter_mut().zip(&group.leaves) {
             if let LeafWriter::Own(leaf) = leaf {
-                // The chunk's encoded size is known once it is closed (below).
-                let chunk_bytes = room.chunk_bytes;
+                // Its `chunk_bytes` is set below, once the chunk is encoded.
                 *room = leaf.size();
-                room.chunk_bytes = chunk_bytes;
             }
         }
         let file = self.file.as_mut().expect("sink used after finish");
