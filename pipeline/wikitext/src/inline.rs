@@ -115,7 +115,7 @@ fn emit(src: &str, links: bool, out: &mut TextBuilder, anchors: &mut Vec<RawAnch
                 match close {
                     Some(c) if nl.is_none_or(|n| n > c) => {
                         let inner = &src[i + 1..c];
-                        if let Some(sp) = inner.find([' ', '\t']) {
+                        if let Some(sp) = memchr::memchr2(b' ', b'\t', inner.as_bytes()) {
                             emit(&inner[sp + 1..], false, out, anchors);
                         }
                         i = c + 1;
@@ -180,7 +180,7 @@ fn emit_link(
     anchors: &mut Vec<RawAnchor>,
 ) -> usize {
     let content = &src[start..close];
-    let (target, label) = match content.find('|') {
+    let (target, label) = match memchr::memchr(b'|', content.as_bytes()) {
         Some(p) => (&content[..p], Some(&content[p + 1..])),
         None => (content, None),
     };

@@ -144,7 +144,9 @@ fn is_hidden(src: &str, at: usize) -> bool {
         end -= 1;
     }
     let head = &rest[..end];
-    let target_end = head.find(['|', ']', '\n', '[']).unwrap_or(head.len());
+    // Bytes: the four are ASCII, and a four-char pattern is searched char by char.
+    let target_end =
+        head.bytes().position(|b| matches!(b, b'|' | b']' | b'\n' | b'[')).unwrap_or(head.len());
     classify(&head[..target_end]) == LinkKind::Hidden
 }
 

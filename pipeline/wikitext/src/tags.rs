@@ -11,8 +11,6 @@
 //! position of the next closing tag only moves forward), so thousands of unclosed `<ref>` cannot
 //! make it quadratic.
 
-use std::collections::HashMap;
-
 /// Tags removed together with everything they enclose: references, code, maths, media galleries
 /// and other non-prose content.
 const DROP_WITH_CONTENT: &[&str] = &[
@@ -123,7 +121,7 @@ pub(crate) fn strip_tags_into(src: &str, low: &mut String, out: &mut String) {
             continue;
         };
         if !tag.closing && !tag.self_closing && name == "nowiki" {
-            match closes.find(low, name, end) {
+            match closes.find(low, NOWIKI, name, end) {
                 Some((cs, ce)) => {
                     escape_into(&src[end..cs], out);
                     i = ce;
@@ -132,8 +130,9 @@ pub(crate) fn strip_tags_into(src: &str, low: &mut String, out: &mut String) {
             }
             continue;
         }
-        if !tag.closing && !tag.self_closing && DROP_WITH_CONTENT.contains(&name) {
-            i = match closes.find(low, name, end) {
+        let dropped = DROP_WITH_CONTENT.iter().position(|&d| d == name);
+        if let (false, false, Some(k)) = (tag.closing, tag.self_closing, dropped) {
+            i = match closes.find(low, k, name, end) {
                 Some((_, ce)) => ce,
                 None => end,
             };
@@ -191,37 +190,56 @@ fn parse_tag(low: &str, at: usize) -> Option<Tag> {
     Some(Tag { name, end: None, closing, self_closing: false })
 }
 
+/// The [`CloseCache`] slot of `<nowiki>`; the tags of [`DROP_WITH_CONTENT`] take the slots
+/// of their index.
+const NOWIKI: usize = DROP_WITH_CONTENT.len();
+
 /// Per tag name, the next closing tag at or after the last position asked about. Positions only
 /// move forward, so each name's closing tags are searched for once over the whole page.
-#[derive(Default)]
+///
+/// A slot per tag name that has one (`NOWIKI` and the indices of `DROP_WITH_CONTENT`), not a
+/// map from the name: a `HashMap<String, _>` hashed the name and allocated it again on every
+/// search (issue 19).
 struct CloseCache {
-    next: HashMap<String, Option<(usize, usize)>>,
+    /// Per slot: `None` before the first search; then the search's answer.
+    next: [Option<Option<(usize, usize)>>; NOWIKI + 1],
+}
+
+impl Default for CloseCache {
+    fn default() -> Self {
+        CloseCache { next: [None; NOWIKI + 1] }
+    }
 }
 
 impl CloseCache {
-    /// Byte range `[start, end)` of the first `</name>` at or after `from`.
-    fn find(&mut self, low: &str, name: &str, from: usize) -> Option<(usize, usize)> {
-        if let Some(cached) = self.next.get(name) {
-            match cached {
-                Some((s, _)) if *s >= from => return *cached,
-                None => return None,
-                Some(_) => {}
-            }
+    /// Byte range `[start, end)` of the first `</name>` at or after `from`; `slot` is the
+    /// name's.
+    fn find(&mut self, low: &str, slot: usize, name: &str, from: usize) -> Option<(usize, usize)> {
+        match self.next[slot] {
+            Some(Some((s, e))) if s >= from => return Some((s, e)),
+            Some(None) => return None,
+            _ => {}
         }
         let found = search_close(low, name, from);
-        self.next.insert(name.to_string(), found);
+        self.next[slot] = Some(found);
         found
     }
 }
 
-/// Linear search for `</name` followed by optional spaces and `>`.
+/// Linear search for `</name` followed by optional spaces and `>`: `memchr` to each `<`, where
+/// `str::find("</")` built a two-way searcher on every call (~1.5% of the `wikipedia` stage's
+/// CPU, issue 19).
 fn search_close(low: &str, name: &str, from: usize) -> Option<(usize, usize)> {
     let b = low.as_bytes();
     let mut pos = from;
-    while let Some(off) = low[pos..].find("</") {
+    while let Some(off) = memchr::memchr(b'<', &b[pos..]) {
         let s = pos + off;
+        pos = s + 1;
+        if b.get(s + 1) != Some(&b'/') {
+            continue;
+        }
         let n = s + 2;
-        if low[n..].starts_with(name) {
+        if b[n..].starts_with(name.as_bytes()) {
             let mut k = n + name.len();
             while b.get(k).is_some_and(u8::is_ascii_whitespace) {
                 k += 1;
@@ -230,7 +248,6 @@ fn search_close(low: &str, name: &str, from: usize) -> Option<(usize, usize)> {
                 return Some((s, k + 1));
             }
         }
-        pos = n;
     }
     None
 }
