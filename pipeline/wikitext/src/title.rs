@@ -298,6 +298,9 @@ mod tests {
     }
 
     proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 5000, failure_persistence: None, ..Default::default()
+        })]
         /// The fast path, where it answers, answers what the general path does; titles drawn
         /// from the bytes that decide between them (spaces, colons, `_`, `&`, `%`, `#`, tabs,
         /// NBSP, letters of both cases).
