@@ -60,6 +60,11 @@ pub struct SinkOptions {
     /// `List<UInt32>` leaves written `DELTA_BINARY_PACKED` and uncompressed (as `delta_packed`)
     /// by wikirel's own encoder; the same conditions as `own_dictionary`.
     pub own_delta: Vec<String>,
+    /// Top-level non-null `Utf8` columns (`text`) written PLAIN and `LZ4_RAW` in 64 KiB pages
+    /// by wikirel's own encoder ([`crate::list_leaf`]'s `PlainText`): what `lz4` gives through
+    /// the crate's writer, for less CPU. Named in `no_statistics` too, and in no other
+    /// encoding or compression option.
+    pub own_text: Vec<String>,
     /// Leaf columns written without compression: where zstd gains little for its CPU (the
     /// bit-packed dictionary indices of `tokens`, issue 19).
     pub uncompressed: Vec<String>,
@@ -90,6 +95,7 @@ impl Default for SinkOptions {
             delta_packed: Vec::new(),
             own_dictionary: Vec::new(),
             own_delta: Vec::new(),
+            own_text: Vec::new(),
             uncompressed: Vec::new(),
             lz4: Vec::new(),
         }
@@ -172,6 +178,7 @@ impl ParquetSink {
         let named = options.no_statistics.iter().chain(&options.no_dictionary);
         let named = named.chain(&options.delta_packed);
         let named = named.chain(&options.own_dictionary).chain(&options.own_delta);
+        let named = named.chain(&options.own_text);
         let named = named.chain(&options.uncompressed).chain(&options.lz4);
         let mut own = vec![None; schema.fields().len()];
         for c in named {
@@ -189,31 +196,37 @@ impl ParquetSink {
             if options.lz4.contains(c) && options.delta_packed.contains(c) {
                 return Err(refuse(format!("{c} is named both delta_packed and lz4")));
             }
-            let encoding = if options.own_dictionary.contains(c) {
-                ListEncoding::Dictionary
-            } else if options.own_delta.contains(c) {
-                ListEncoding::Delta
-            } else {
-                continue;
+            let owners = [&options.own_dictionary, &options.own_delta, &options.own_text];
+            let encoding = match owners.map(|o| o.contains(c)) {
+                [true, false, false] => ListEncoding::Dictionary,
+                [false, true, false] => ListEncoding::Delta,
+                [false, false, true] => ListEncoding::Text,
+                [false, false, false] => continue,
+                _ => return Err(refuse(format!("{c} is named in two own_* options"))),
             };
             let root = leaves.get_column_root_idx(i);
             let field = schema.field(root);
             let single =
                 (0..leaves.num_columns()).all(|j| j == i || leaves.get_column_root_idx(j) != root);
-            // A non-null list of non-null items: levels (1, 1).
-            let levels = (leaf.max_rep_level(), leaf.max_def_level()) == (1, 1);
-            if !(single && levels && !field.is_nullable() && encoding.accepts(field.data_type()))
-                || (options.own_dictionary.contains(c) && options.own_delta.contains(c))
-                || options.no_dictionary.contains(c)
+            let levels = (leaf.max_rep_level(), leaf.max_def_level());
+            let (want, ty, others) = match encoding {
+                // A non-null list of non-null items: levels (1, 1).
+                ListEncoding::Dictionary => ((1, 1), "List<Utf8>", &options.no_dictionary),
+                ListEncoding::Delta => ((1, 1), "List<UInt32>", &options.no_dictionary),
+                // Its codec is LZ4_RAW: named uncompressed, it would be neither.
+                ListEncoding::Text => ((0, 0), "Utf8", &options.uncompressed),
+            };
+            let shape = single && levels == want && !field.is_nullable();
+            if !(shape && encoding.accepts(field.data_type()))
+                || others.contains(c)
                 || options.delta_packed.contains(c)
                 || options.lz4.contains(c)
                 || !options.no_statistics.contains(c)
             {
-                let ty = if encoding == ListEncoding::Dictionary { "Utf8" } else { "UInt32" };
                 return Err(refuse(format!(
-                    "own encoder asked for {c}, which is not the one leaf of a non-null \
-                     List<{ty}> column named in no_statistics and in no other encoding \
-                     (nor lz4)"
+                    "own encoder asked for {c}, which is not the one leaf of a non-null {ty} \
+                     column (top-level for Utf8) named in no_statistics and in no other \
+                     encoding (nor lz4, nor uncompressed or no_dictionary as it applies)"
                 )));
             }
             own[root] = Some(encoding);
@@ -244,6 +257,10 @@ impl ParquetSink {
         let props = options.own_delta.iter().chain(&options.uncompressed).fold(props, |p, c| {
             p.set_column_compression(column_path(c), Compression::UNCOMPRESSED)
         });
+        let props = options
+            .own_text
+            .iter()
+            .fold(props, |p, c| p.set_column_compression(column_path(c), Compression::LZ4_RAW));
         let props = options
             .lz4
             .iter()

@@ -296,6 +296,94 @@ fn lz4_columns_are_written_in_small_pages() {
     assert_eq!(lz4.iter().sum::<usize>(), zstd[0]);
 }
 
+/// `own_text` (wikirel's PLAIN + LZ4_RAW text encoder) over batches that cross row groups,
+/// with empty, multi-byte and long values: DuckDB and pyarrow read every row back as written,
+/// DuckDB sees PLAIN and LZ4_RAW, and the pages (the crate's page reader, decompressed) are
+/// 64 KiB plus at most one row, holding the column's bytes between them. A column named
+/// `uncompressed` too, one without `no_statistics`, and a list column are refused.
+#[test]
+fn own_text_columns_read_back_in_small_lz4_pages() {
+    use parquet::basic::PageType;
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("claims.parquet");
+    let prov = Provenance::new("wikirel-test", "roundtrip").with_inputs(["fixture"]);
+    let tail = vec!["tail".to_string()];
+    let opts = SinkOptions {
+        max_row_group_rows: 1700,
+        no_statistics: tail.clone(),
+        own_text: tail.clone(),
+        ..Default::default()
+    };
+    let owned: Vec<[String; 4]> = (0..4000u32)
+        .map(|i| {
+            let t = match i % 5 {
+                0 => String::new(),
+                1 => format!("Zürich – 東京 {i}"),
+                2 => "long tail ".repeat((i % 300) as usize),
+                _ => format!("Q{} tail text {}", i % 97, "x".repeat((i % 13) as usize)),
+            };
+            [format!("Q{i}"), format!("P{}", i % 7), t, "normal".into()]
+        })
+        .collect();
+    let rows = borrowed(&owned);
+    let mut sink = ParquetSink::create(&path, CLAIMS, &prov, &opts).unwrap();
+    for part in [&rows[..1000], &rows[1000..1001], &rows[1001..]] {
+        sink.write(&claims_batch(part)).unwrap();
+    }
+    assert_eq!(sink.finish().unwrap(), 4000);
+    let script = r#"
+import duckdb, json, sys
+import pyarrow.parquet as pq
+p = sys.argv[1]
+con = duckdb.connect()
+meta = con.execute(f"SELECT path_in_schema, compression, encodings FROM parquet_metadata('{p}')").fetchall()
+rows = con.execute(f"SELECT head, property, tail, rank FROM '{p}'").fetchall()
+t = pq.read_table(p).to_pylist()
+print(json.dumps({"meta": {m[0]: [m[1], m[2]] for m in meta}, "duckdb": rows,
+                  "pyarrow": [[r["head"], r["property"], r["tail"], r["rank"]] for r in t]}))
+"#;
+    let v = python_json(script, &path);
+    assert_eq!(v["meta"]["tail"][0], "LZ4_RAW", "{v}");
+    assert!(v["meta"]["tail"][1].as_str().unwrap().contains("PLAIN"), "{}", v["meta"]);
+    assert_eq!(v["meta"]["head"][0], "ZSTD", "{}", v["meta"]);
+    let want: Vec<Vec<String>> = owned.iter().map(|r| r.to_vec()).collect();
+    for reader in ["duckdb", "pyarrow"] {
+        let got: Vec<Vec<String>> = serde_json::from_value(v[reader].clone()).unwrap();
+        assert_eq!(got, want, "{reader}");
+    }
+    let file = SerializedFileReader::new(std::fs::File::open(&path).unwrap()).unwrap();
+    let longest = owned.iter().map(|r| r[2].len() + 4).max().unwrap();
+    let mut plain = 0;
+    for g in 0..file.num_row_groups() {
+        let pages: Vec<usize> = file
+            .get_row_group(g)
+            .unwrap()
+            .get_column_page_reader(2)
+            .unwrap()
+            .map(Result::unwrap)
+            .filter(|p| p.page_type() == PageType::DATA_PAGE)
+            .map(|p| p.buffer().len())
+            .collect();
+        assert!(pages.len() >= 2, "group {g}: {pages:?}");
+        assert!(pages.iter().all(|&n| n < 64 * 1024 + longest), "{pages:?}");
+        plain += pages.iter().sum::<usize>();
+    }
+    assert_eq!(plain, owned.iter().map(|r| 4 + r[2].len()).sum::<usize>());
+
+    let x = dir.path().join("x.parquet");
+    let both = SinkOptions { uncompressed: tail.clone(), ..opts.clone() };
+    let err = refusal(&x, CLAIMS, &prov, &both);
+    assert!(err.contains("tail") && err.contains("uncompressed"), "{err}");
+    let stats = SinkOptions { no_statistics: Vec::new(), ..opts.clone() };
+    let err = refusal(&x, CLAIMS, &prov, &stats);
+    assert!(err.contains("tail") && err.contains("no_statistics"), "{err}");
+    let aliases = vec!["aliases.list.item".to_string()];
+    let list = SinkOptions { no_statistics: aliases.clone(), own_text: aliases, ..opts };
+    let err = refusal(&x, schemas::tables::ENTITIES, &prov, &list);
+    assert!(err.contains("aliases.list.item") && err.contains("Utf8"), "{err}");
+}
+
 /// `delta_packed` writes the named integer leaves `DELTA_BINARY_PACKED`, uncompressed and
 /// without dictionary, and DuckDB reads the same values back; the other columns keep the
 /// defaults; a non-integer column is refused.
