@@ -187,6 +187,29 @@ print(json.dumps({r[0]: {"stats": r[1], "dict": "DICTIONARY" in r[2]} for r in r
     assert!(err.contains("tails") && err.contains("x.parquet"), "{err}");
 }
 
+/// Asserts that DuckDB and pyarrow read the `claims` file at `path` back as `owned`; returns
+/// DuckDB's view of its column chunks, `{"meta": {column: [compression, encodings]}}`.
+fn claims_as_read(path: &Path, owned: &[[String; 4]]) -> serde_json::Value {
+    let script = r#"
+import duckdb, json, sys
+import pyarrow.parquet as pq
+p = sys.argv[1]
+con = duckdb.connect()
+meta = con.execute(f"SELECT path_in_schema, compression, encodings FROM parquet_metadata('{p}')").fetchall()
+rows = con.execute(f"SELECT head, property, tail, rank FROM '{p}'").fetchall()
+t = pq.read_table(p).to_pylist()
+print(json.dumps({"meta": {m[0]: [m[1], m[2]] for m in meta}, "duckdb": rows,
+                  "pyarrow": [[r["head"], r["property"], r["tail"], r["rank"]] for r in t]}))
+"#;
+    let v = python_json(script, path);
+    let want: Vec<Vec<String>> = owned.iter().map(|r| r.to_vec()).collect();
+    for reader in ["duckdb", "pyarrow"] {
+        let got: Vec<Vec<String>> = serde_json::from_value(v[reader].clone()).unwrap();
+        assert_eq!(got, want, "{reader}");
+    }
+    serde_json::json!({ "meta": v["meta"] })
+}
+
 /// `uncompressed` and `lz4` set the named columns' codec (DuckDB's view of the column chunks),
 /// the others keep zstd, and DuckDB and pyarrow read every value back as written; a column
 /// named in both, or an own encoder's leaf named `lz4`, is refused.
@@ -210,28 +233,12 @@ fn codec_options_reach_the_named_columns_and_read_back() {
         .collect();
     let rows = borrowed(&owned);
     write_claims_rows(&path, &opts, &rows);
-    let script = r#"
-import duckdb, json, sys
-import pyarrow.parquet as pq
-p = sys.argv[1]
-con = duckdb.connect()
-meta = con.execute(f"SELECT DISTINCT path_in_schema, compression FROM parquet_metadata('{p}')").fetchall()
-rows = con.execute(f"SELECT head, property, tail, rank FROM '{p}'").fetchall()
-t = pq.read_table(p).to_pylist()
-print(json.dumps({"meta": {m[0]: m[1] for m in meta}, "duckdb": rows,
-                  "pyarrow": [[r["head"], r["property"], r["tail"], r["rank"]] for r in t]}))
-"#;
-    let v = python_json(script, &path);
+    let v = claims_as_read(&path, &owned);
     let meta = &v["meta"];
-    assert_eq!(meta["property"], "UNCOMPRESSED", "{meta}");
-    assert_eq!(meta["tail"], "LZ4_RAW", "{meta}");
-    assert_eq!(meta["head"], "ZSTD", "{meta}");
-    assert_eq!(meta["rank"], "ZSTD", "{meta}");
-    let want: Vec<Vec<String>> = owned.iter().map(|r| r.to_vec()).collect();
-    for reader in ["duckdb", "pyarrow"] {
-        let got: Vec<Vec<String>> = serde_json::from_value(v[reader].clone()).unwrap();
-        assert_eq!(got, want, "{reader}");
-    }
+    assert_eq!(meta["property"][0], "UNCOMPRESSED", "{meta}");
+    assert_eq!(meta["tail"][0], "LZ4_RAW", "{meta}");
+    assert_eq!(meta["head"][0], "ZSTD", "{meta}");
+    assert_eq!(meta["rank"][0], "ZSTD", "{meta}");
 
     let both =
         SinkOptions { uncompressed: vec!["tail".into()], lz4: vec!["tail".into()], ..opts.clone() };
@@ -332,26 +339,10 @@ fn own_text_columns_read_back_in_small_lz4_pages() {
         sink.write(&claims_batch(part)).unwrap();
     }
     assert_eq!(sink.finish().unwrap(), 4000);
-    let script = r#"
-import duckdb, json, sys
-import pyarrow.parquet as pq
-p = sys.argv[1]
-con = duckdb.connect()
-meta = con.execute(f"SELECT path_in_schema, compression, encodings FROM parquet_metadata('{p}')").fetchall()
-rows = con.execute(f"SELECT head, property, tail, rank FROM '{p}'").fetchall()
-t = pq.read_table(p).to_pylist()
-print(json.dumps({"meta": {m[0]: [m[1], m[2]] for m in meta}, "duckdb": rows,
-                  "pyarrow": [[r["head"], r["property"], r["tail"], r["rank"]] for r in t]}))
-"#;
-    let v = python_json(script, &path);
-    assert_eq!(v["meta"]["tail"][0], "LZ4_RAW", "{v}");
-    assert!(v["meta"]["tail"][1].as_str().unwrap().contains("PLAIN"), "{}", v["meta"]);
-    assert_eq!(v["meta"]["head"][0], "ZSTD", "{}", v["meta"]);
-    let want: Vec<Vec<String>> = owned.iter().map(|r| r.to_vec()).collect();
-    for reader in ["duckdb", "pyarrow"] {
-        let got: Vec<Vec<String>> = serde_json::from_value(v[reader].clone()).unwrap();
-        assert_eq!(got, want, "{reader}");
-    }
+    let meta = &claims_as_read(&path, &owned)["meta"];
+    assert_eq!(meta["tail"][0], "LZ4_RAW", "{meta}");
+    assert!(meta["tail"][1].as_str().unwrap().contains("PLAIN"), "{meta}");
+    assert_eq!(meta["head"][0], "ZSTD", "{meta}");
     let file = SerializedFileReader::new(std::fs::File::open(&path).unwrap()).unwrap();
     let longest = owned.iter().map(|r| r[2].len() + 4).max().unwrap();
     let mut plain = 0;
