@@ -68,10 +68,11 @@ pub struct SinkOptions {
     /// Leaf columns written without compression: where zstd gains little for its CPU (the
     /// bit-packed dictionary indices of `tokens`, issue 19).
     pub uncompressed: Vec<String>,
-    /// Leaf columns compressed with `LZ4_RAW` instead of zstd: large free text (`text`), where
-    /// zstd's entropy coding is most of its CPU and LZ4 keeps most of the ratio (issue 19).
-    /// Written in 64 KiB data pages (`LZ4_PAGE_BYTES`). Not for the own encoders' leaves,
-    /// which compress with zstd or not at all.
+    /// Leaf columns compressed with `LZ4_RAW` instead of zstd: large free text, where zstd's
+    /// entropy coding is most of its CPU and LZ4 keeps most of the ratio (issue 19).
+    /// Written in 64 KiB data pages (`LZ4_PAGE_BYTES`). Not for the own encoders' leaves:
+    /// `own_text` is LZ4_RAW by itself (the sentences' `text` now goes that way), the list
+    /// leaves compress with zstd or not at all.
     pub lz4: Vec<String>,
 }
 
