@@ -32,6 +32,8 @@ use parquet::file::properties::WriterProperties;
 use parquet::file::writer::{SerializedPageWriter, TrackedWrite};
 use parquet::schema::types::ColumnDescPtr;
 
+use crate::writer::LZ4_PAGE_BYTES;
+
 /// Level entries (values, plus one per empty list) per data page at most; a page also ends at
 /// the writer properties' row limit. Pages end on row boundaries (the offset index needs it).
 const PAGE_ENTRIES: usize = 256 * 1024;
@@ -50,7 +52,7 @@ pub(crate) enum ListEncoding {
     Dictionary,
     /// `List<UInt32>`: `DELTA_BINARY_PACKED`.
     Delta,
-    /// `Utf8`, not a list: PLAIN, in pages of [`TEXT_PAGE_BYTES`].
+    /// `Utf8`, not a list: PLAIN, in pages of `LZ4_PAGE_BYTES`.
     Text,
 }
 
@@ -90,18 +92,22 @@ impl LeafSize {
     /// L2 cache (1M of the wikipedia stage's 11M simulated L2 misses on the real dump x5, whose
     /// sentences make two row groups; issue 19). The dictionary is guessed at an entry per 8
     /// items of 12 PLAIN bytes; too little room only means growing as before.
+    ///
+    /// A text column (`own_text`) is sized by its PLAIN bytes, its values and their lengths.
     pub(crate) fn first(array: &dyn Array, rows: usize, group_rows: usize) -> LeafSize {
-        if let Some(text) = array.as_string_opt::<i32>() {
-            return PlainText::first(text, rows, group_rows);
-        }
-        let Some(list) = array.as_list_opt::<i32>() else { return LeafSize::default() };
-        let rows = rows.min(list.len());
+        let rows = rows.min(array.len());
         if rows == 0 {
             return LeafSize::default();
         }
+        let scale = |n: usize| n.saturating_mul(group_rows.max(rows).min(rows * 32)) / rows;
+        if let Some(text) = array.as_string_opt::<i32>() {
+            let offsets = text.value_offsets();
+            let bytes = (offsets[rows] - offsets[0]) as usize + 4 * rows;
+            return LeafSize { rows: scale(rows), bytes: scale(bytes), ..LeafSize::default() };
+        }
+        let Some(list) = array.as_list_opt::<i32>() else { return LeafSize::default() };
         let offsets = list.value_offsets();
         let items = (offsets[rows] - offsets[0]) as usize;
-        let scale = |n: usize| n.saturating_mul(group_rows.max(rows).min(rows * 32)) / rows;
         let entries = scale(items) / 8;
         LeafSize {
             rows: scale(rows),
@@ -255,15 +261,13 @@ pub(crate) struct ListDict {
     chunk_room: usize,
 }
 
-/// Bytes of PLAIN values after which a `Text` data page ends (on the row that passes them).
-/// As the `lz4` columns' pages of the parquet crate's writer (see `writer::LZ4_PAGE_BYTES`):
-/// LZ4 looks back 64 KiB at most. A value takes at least 4 bytes (its length), so a page
-/// holds fewer rows than the crate's default row limit per page (20,000).
-pub(crate) const TEXT_PAGE_BYTES: usize = 64 * 1024;
-
 /// A chunk of a non-null `Utf8` column that is not in a list (levels (0, 0): data pages hold
 /// values only), PLAIN-encoded as the rows arrive, each page compressed with LZ4 as soon as it
 /// is full, while its bytes are in the cache; the column's codec must be `LZ4_RAW`.
+///
+/// A page ends on the row that passes [`LZ4_PAGE_BYTES`] of PLAIN bytes, the `lz4` columns'
+/// page size. A value takes at least 4 bytes (its length), so a page holds fewer rows than the
+/// crate's default row limit per page (20,000).
 ///
 /// Why not the crate's writer: for `sentences.text` (0.46 bytes per byte of the `wikipedia`
 /// stage's XML) it gathered each value through an index, grew each page's buffer and the
@@ -289,26 +293,14 @@ pub(crate) struct PlainText {
 
 impl PlainText {
     fn with_room(room: LeafSize) -> Self {
-        // A page per TEXT_PAGE_BYTES of PLAIN bytes, and one more.
-        let pages = room.bytes / TEXT_PAGE_BYTES + 1;
+        // A page per LZ4_PAGE_BYTES of PLAIN bytes, and one more.
+        let pages = room.bytes / LZ4_PAGE_BYTES + 1;
         PlainText {
-            page: Vec::with_capacity(2 * TEXT_PAGE_BYTES),
+            page: Vec::with_capacity(2 * LZ4_PAGE_BYTES),
             pages: Vec::with_capacity(pages),
             chunk_room: room.chunk_bytes,
             ..PlainText::default()
         }
-    }
-
-    /// Room for a first chunk: the first `rows` of `text` scaled to `group_rows` (at most 32x).
-    fn first(text: &arrow::array::StringArray, rows: usize, group_rows: usize) -> LeafSize {
-        let rows = rows.min(text.len());
-        if rows == 0 {
-            return LeafSize::default();
-        }
-        let offsets = text.value_offsets();
-        let bytes = (offsets[rows] - offsets[0]) as usize + 4 * rows;
-        let scale = group_rows.max(rows).min(rows * 32);
-        LeafSize { rows: scale, bytes: bytes.saturating_mul(scale) / rows, ..LeafSize::default() }
     }
 
     fn push(&mut self, array: &dyn Array) -> Result<()> {
@@ -324,7 +316,7 @@ impl PlainText {
             self.page.extend_from_slice(&((b - a) as u32).to_le_bytes());
             self.page.extend_from_slice(&data[a..b]);
             self.page_rows += 1;
-            if self.page.len() >= TEXT_PAGE_BYTES {
+            if self.page.len() >= LZ4_PAGE_BYTES {
                 self.seal();
             }
         }
@@ -333,8 +325,7 @@ impl PlainText {
 
     /// Compresses the current page into `pages` and starts the next.
     fn seal(&mut self) {
-        // Into fresh, unzeroed room (lz4_flex without its safe-encode feature).
-        let packed = Bytes::from(lz4_flex::block::compress(&self.page));
+        let packed = lz4_block(&self.page);
         self.pages.push((packed, self.page.len(), self.page_rows));
         self.rows += self.page_rows;
         self.bytes += self.page.len();
@@ -443,9 +434,7 @@ impl ChunkWriter {
         Ok(match &mut self.codec {
             Codec::None => buf,
             Codec::Zstd(z) => Bytes::from(z.compress(&buf)?),
-            // Into fresh, unzeroed room (lz4_flex without its safe-encode feature); the
-            // crate's codec zero-fills a buffer of the page's size first.
-            Codec::Lz4 => Bytes::from(lz4_flex::block::compress(&buf)),
+            Codec::Lz4 => lz4_block(&buf),
         })
     }
 
@@ -549,6 +538,12 @@ impl ChunkWriter {
         };
         Ok((buf, close))
     }
+}
+
+/// `buf` as one LZ4 block (`LZ4_RAW`), written into fresh, unzeroed room (lz4_flex without its
+/// safe-encode feature): the crate's codec zero-fills a buffer of the page's size first.
+fn lz4_block(buf: &[u8]) -> Bytes {
+    Bytes::from(lz4_flex::block::compress(buf))
 }
 
 /// Refuses a column whose levels are not `want` (rep, def).

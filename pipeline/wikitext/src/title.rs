@@ -23,28 +23,16 @@ pub fn normalize_title(raw: &str) -> String {
     }
 }
 
-/// Bytes after which a title may need more than its first letter upper-cased: entity,
+/// Whether a title with byte `c` may need more than its first letter upper-cased: entity,
 /// escape, fragment, underscore, ASCII whitespace other than a space, and every non-ASCII
 /// byte (a non-ASCII char may be whitespace, such as U+00A0).
-const NOT_PLAIN: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut b = 0x80;
-    while b < 256 {
-        t[b] = true;
-        b += 1;
-    }
-    let special = [b'&', b'%', b'#', b'_', b'\t', b'\n', 0x0b, 0x0c, b'\r'];
-    let mut i = 0;
-    while i < special.len() {
-        t[special[i] as usize] = true;
-        i += 1;
-    }
-    t
-};
+fn not_plain(c: u8) -> bool {
+    matches!(c, b'&' | b'%' | b'#' | b'_' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | 0x80..)
+}
 
 /// The canonical form of `raw` when it is already canonical but for its first letter, the
 /// common case for an anchor's target: ASCII, not starting with a space or a colon, not ending
-/// with a space, no two spaces in a row, none of the bytes [`NOT_PLAIN`] marks. One pass over
+/// with a space, no two spaces in a row, no byte [`not_plain`] marks. One pass over
 /// the bytes and a copy, where the general path searched for `&`, `%` and `#` and then pushed
 /// char by char (the `wikipedia` stage normalises every link's target; that was ~3% of its
 /// CPU, issue 19). `None` leaves the title to [`normalize_title_general`].
@@ -57,7 +45,7 @@ fn plain_title(raw: &str) -> Option<String> {
     let mut prev_space = false;
     for &c in b {
         let space = c == b' ';
-        if NOT_PLAIN[c as usize] || (space && prev_space) {
+        if not_plain(c) || (space && prev_space) {
             return None;
         }
         prev_space = space;
