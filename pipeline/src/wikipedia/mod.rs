@@ -8,6 +8,7 @@
 //! exception: a page whose cleaning exceeds `--page-time-limit` is recorded in the stats and
 //! skipped, and whether that happens depends on the machine's load. The cleaner is linear in
 //! the page size, so at the default 10 s no real page comes near it.)
+mod mapped;
 pub mod multistream;
 pub mod page_xml;
 pub mod rows;
@@ -559,46 +560,89 @@ fn run_multistream(
 }
 
 /// Reads the dump on one thread, cuts it into pages and cleans each chunk's pages on the pool.
+/// A plain XML file is mapped instead of read ([`mapped`]).
 fn run_stream(
     opts: &Options,
     pool: &rayon::ThreadPool,
     send: &Sender,
 ) -> Result<Option<u64>, StageError> {
+    if let Some(dump) = mapped::MappedDump::open(&opts.input)? {
+        let mut feed = PageFeed::new(opts, pool, send, dump.len() as u64);
+        for window in dump.windows() {
+            let (offset, len) = (window.offset(), window.len() as u64);
+            feed.push(Arc::new(window), offset, len, offset + len)?;
+        }
+        return feed.finish();
+    }
     let dump = open_dump(&opts.input)?;
     let (file_len, position) = (dump.file_len, Arc::clone(&dump.position));
     let (rx, reader) = spawn_line_chunks(dump, 4 << 20, opts.threads.max(1) * 2);
-    let mut progress = Progress::new("wikipedia", file_len, "pages");
-    let mut splitter = PageSplitter::default();
-    let mut pages_done = 0u64;
+    let mut feed = PageFeed::new(opts, pool, send, file_len);
     for chunk in rx {
         let chunk = chunk?;
-        let (offset, decompressed_bytes) = (chunk.offset, chunk.bytes.len() as u64);
-        let pages = splitter.feed_shared(Arc::new(chunk), offset);
-        // A part per thread and a few more, so that a thread with a slow page is not the
-        // chunk's tail; one part on one thread.
-        let threads = opts.threads.max(1);
-        let per_part = if threads == 1 { pages.len() } else { pages.len().div_ceil(threads * 4) };
-        let parts: Vec<Part> = pool.install(|| {
-            pages.par_chunks(per_part.max(1)).map(|run| process_pages(run, opts)).collect()
-        });
-        // The chunk's buffer goes back to the reader with its last page.
-        drop(pages);
-        pages_done += parts.iter().map(|p| p.pages.len() as u64).sum::<u64>();
-        send.send(Batch { decompressed_bytes, parts })?;
-        progress.update(position.load(Ordering::Relaxed), pages_done);
+        let (offset, len) = (chunk.offset, chunk.bytes.len() as u64);
+        feed.push(Arc::new(chunk), offset, len, position.load(Ordering::Relaxed))?;
     }
     reader.join().map_err(|_| StageError::Invalid {
         path: opts.input.clone(),
         msg: "the reader thread panicked".into(),
     })?;
-    if splitter.unfinished() {
-        return Err(StageError::Invalid {
-            path: opts.input.clone(),
-            msg: "the dump ends inside a <page> (truncated file?)".into(),
-        });
+    feed.finish()
+}
+
+/// The dump's bytes, a buffer at a time, cut into pages that are cleaned on the pool and sent
+/// to the writer.
+struct PageFeed<'a> {
+    opts: &'a Options,
+    pool: &'a rayon::ThreadPool,
+    send: &'a Sender,
+    splitter: PageSplitter,
+    progress: Progress,
+    pages_done: u64,
+}
+
+impl<'a> PageFeed<'a> {
+    fn new(opts: &'a Options, pool: &'a rayon::ThreadPool, send: &'a Sender, len: u64) -> Self {
+        let progress = Progress::new("wikipedia", len, "pages");
+        PageFeed { opts, pool, send, splitter: PageSplitter::default(), progress, pages_done: 0 }
     }
-    progress.finish();
-    Ok(None)
+
+    /// Cleans the pages completed by `buf` (`len` bytes at decompressed offset `offset`);
+    /// `position` is how far into the input file reading has got.
+    fn push(
+        &mut self,
+        buf: page_xml::SharedBytes,
+        offset: u64,
+        len: u64,
+        position: u64,
+    ) -> Result<(), StageError> {
+        let pages = self.splitter.feed_shared(buf, offset);
+        // A part per thread and a few more, so that a thread with a slow page is not the
+        // chunk's tail; one part on one thread.
+        let threads = self.opts.threads.max(1);
+        let per_part = if threads == 1 { pages.len() } else { pages.len().div_ceil(threads * 4) };
+        let opts = self.opts;
+        let parts: Vec<Part> = self.pool.install(|| {
+            pages.par_chunks(per_part.max(1)).map(|run| process_pages(run, opts)).collect()
+        });
+        // The buffer goes back to where it came from with its last page.
+        drop(pages);
+        self.pages_done += parts.iter().map(|p| p.pages.len() as u64).sum::<u64>();
+        self.send.send(Batch { decompressed_bytes: len, parts })?;
+        self.progress.update(position, self.pages_done);
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Option<u64>, StageError> {
+        if self.splitter.unfinished() {
+            return Err(StageError::Invalid {
+                path: self.opts.input.clone(),
+                msg: "the dump ends inside a <page> (truncated file?)".into(),
+            });
+        }
+        self.progress.finish();
+        Ok(None)
+    }
 }
 
 /// The one-screen summary printed after the stage.
