@@ -379,7 +379,13 @@ pub fn run(opts: &Options) -> Result<Stats, StageError> {
             anchor_span(col::TOKEN_END),
         ],
         no_dictionary: vec![col::TEXT.to_string()],
-        delta_packed: vec![col::SENTENCE_INDEX.to_string()],
+        delta_packed: vec![
+            col::SENTENCE_INDEX.to_string(),
+            anchor_span(col::CHAR_START),
+            anchor_span(col::CHAR_END),
+            anchor_span(col::TOKEN_START),
+            anchor_span(col::TOKEN_END),
+        ],
         // The three token columns through schemas' own encoders (`list_leaf`): tokens
         // interned into a dictionary, token starts and ends delta-packed without compression
         // (as small as dictionary indices after zstd, issue 19): CPU 0.8x (paired runs).
