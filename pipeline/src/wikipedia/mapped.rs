@@ -32,12 +32,13 @@ impl MappedDump {
     /// The dump at `path` mapped, or `None` when it is not a non-empty regular file of plain
     /// XML or cannot be mapped (then it is read as a stream).
     pub fn open(path: &Path) -> Result<Option<MappedDump>, StageError> {
-        if Compression::detect(path)? != Compression::Plain {
-            return Ok(None);
-        }
         let file = File::open(path).map_err(|e| StageError::io(path, e))?;
         let meta = file.metadata().map_err(|e| StageError::io(path, e))?;
+        // A pipe is not looked into: its first bytes, once read, would be gone.
         if !meta.is_file() || meta.len() == 0 || usize::try_from(meta.len()).is_err() {
+            return Ok(None);
+        }
+        if Compression::detect(path)? != Compression::Plain {
             return Ok(None);
         }
         // SAFETY: the map is only read. Were another process to change the file while the
