@@ -3,7 +3,8 @@
 //! Input is plain XML, a single-stream .bz2, or a multistream .bz2 with its index. With the
 //! index, bz2 streams (100 pages each) are decoded, cut into pages and cleaned on all cores; a
 //! `--shard I --of N` run processes only the I-th contiguous range of streams. Without it, one
-//! thread decompresses while pages are cleaned in parallel. Rows are written in dump order
+//! thread decompresses while pages are cleaned in parallel (a plain XML file is memory-mapped
+//! instead, its pages cut from the map in place: `mapped.rs`). Rows are written in dump order
 //! whatever the thread count, so N shards' outputs concatenated equal one whole run. (One
 //! exception: a page whose cleaning exceeds `--page-time-limit` is recorded in the stats and
 //! skipped, and whether that happens depends on the machine's load. The cleaner is linear in
