@@ -576,8 +576,8 @@ fn run_stream(
     if let Some(dump) = mapped::MappedDump::open(&opts.input)? {
         let mut feed = PageFeed::new(opts, pool, send, dump.len() as u64);
         for window in dump.windows() {
-            let (offset, len) = (window.offset(), window.len() as u64);
-            feed.push(Arc::new(window), offset, len, offset + len)?;
+            let (offset, end) = (window.offset(), window.offset() + window.len() as u64);
+            feed.push(Arc::new(window), offset, end)?;
         }
         return feed.finish();
     }
@@ -587,8 +587,8 @@ fn run_stream(
     let mut feed = PageFeed::new(opts, pool, send, file_len);
     for chunk in rx {
         let chunk = chunk?;
-        let (offset, len) = (chunk.offset, chunk.bytes.len() as u64);
-        feed.push(Arc::new(chunk), offset, len, position.load(Ordering::Relaxed))?;
+        let offset = chunk.offset;
+        feed.push(Arc::new(chunk), offset, position.load(Ordering::Relaxed))?;
     }
     reader.join().map_err(|_| StageError::Invalid {
         path: opts.input.clone(),
@@ -614,15 +614,15 @@ impl<'a> PageFeed<'a> {
         PageFeed { opts, pool, send, splitter: PageSplitter::default(), progress, pages_done: 0 }
     }
 
-    /// Cleans the pages completed by `buf` (`len` bytes at decompressed offset `offset`);
+    /// Cleans the pages completed by `buf` (its bytes at decompressed offset `offset`);
     /// `position` is how far into the input file reading has got.
     fn push(
         &mut self,
         buf: page_xml::SharedBytes,
         offset: u64,
-        len: u64,
         position: u64,
     ) -> Result<(), StageError> {
+        let len = (*buf).as_ref().len() as u64;
         let pages = self.splitter.feed_shared(buf, offset);
         // A part per thread and a few more, so that a thread with a slow page is not the
         // chunk's tail; one part on one thread.
