@@ -1,6 +1,8 @@
 //! `List<Utf8>` and `List<UInt32>` leaves written as Parquet column chunks by our own
 //! encoders: strings dictionary-encoded, integers `DELTA_BINARY_PACKED`; and top-level `Utf8`
-//! columns PLAIN with `LZ4_RAW` ([`PlainText`]).
+//! columns PLAIN with `LZ4_RAW` ([`PlainText`]). A field of the structs of a non-null
+//! `List<Struct>` (the sentences' anchors) is such a list leaf too: the sink hands each its
+//! field's values on the list's offsets (`writer::leaf_lists`).
 //!
 //! Why not the parquet crate's encoders: it interns every string through a generic hash table
 //! (ahash, a probe that goes through the dictionary's offsets to its bytes, then `memcmp`),
@@ -57,6 +59,15 @@ pub(crate) enum ListEncoding {
 }
 
 impl ListEncoding {
+    /// Whether a list's item type (its leaf's type) is one this list encoder takes.
+    pub(crate) fn accepts_item(self, ty: &DataType) -> bool {
+        match self {
+            ListEncoding::Dictionary => ty == &DataType::Utf8,
+            ListEncoding::Delta => ty == &DataType::UInt32,
+            ListEncoding::Text => false,
+        }
+    }
+
     /// Whether an Arrow type is one this encoder takes.
     pub(crate) fn accepts(self, ty: &DataType) -> bool {
         let want = match self {

@@ -12,9 +12,10 @@
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-use arrow::datatypes::SchemaRef;
+use arrow::array::{Array, ArrayRef, AsArray, ListArray};
+use arrow::datatypes::{DataType, Field, SchemaRef};
 use arrow::record_batch::RecordBatch;
 use bytes::Bytes;
 use parquet::arrow::arrow_writer::{
@@ -56,10 +57,13 @@ pub struct SinkOptions {
     /// `List<Utf8>` leaves (`tokens.list.item`) dictionary-encoded by wikirel's own encoder
     /// ([`crate::list_leaf`]) instead of the parquet crate's: for many short values (tokens)
     /// it interns for a fraction of the CPU. The leaf must be a top-level non-null list of
-    /// non-null items, named in `no_statistics` too (these encoders write none).
+    /// non-null items, or a non-null `Utf8` field of the non-null structs of such a list
+    /// (`anchors.list.item.target`), whose other fields are all own leaves too; and named in
+    /// `no_statistics` (these encoders write none).
     pub own_dictionary: Vec<String>,
     /// `List<UInt32>` leaves written `DELTA_BINARY_PACKED` and uncompressed (as `delta_packed`)
-    /// by wikirel's own encoder; the same conditions as `own_dictionary`.
+    /// by wikirel's own encoder, `UInt32` struct fields in a list as well; the same conditions
+    /// as `own_dictionary`.
     pub own_delta: Vec<String>,
     /// Top-level non-null `Utf8` columns (`text`) written PLAIN and `LZ4_RAW` in 64 KiB pages
     /// by wikirel's own encoder ([`crate::list_leaf`]'s `PlainText`): what `lz4` gives through
@@ -123,8 +127,10 @@ pub struct ParquetSink {
     file: Option<SerializedFileWriter<BufWriter<File>>>,
     factory: ArrowRowGroupWriterFactory,
     schema: SchemaRef,
-    /// Per top-level field: the encoding of its one leaf when [`ListLeaf`] encodes it.
-    own: Vec<Option<ListEncoding>>,
+    /// Per top-level field: whether [`ListLeaf`]s encode its leaves (all of them, or none).
+    own: Vec<bool>,
+    /// Per leaf: its encoding when a [`ListLeaf`] encodes it.
+    own_leaves: Vec<Option<ListEncoding>>,
     /// Per leaf: what its [`ListLeaf`] held in the last row group, the next one's room.
     own_room: Vec<LeafSize>,
     group: Option<Group>,
@@ -144,6 +150,58 @@ struct Group {
 enum LeafWriter {
     Arrow(Box<ArrowColumnWriter>),
     Own(ListLeaf),
+}
+
+/// The type of the items a leaf of `field` holds when [`ListLeaf`] can encode it as a list
+/// leaf: `field` is a `List` of non-null items, and the leaf at `path` is its one leaf
+/// (`single`), or the leaf of one non-null field of its items, non-null structs whose fields
+/// are leaves (levels (1, 1) either way, checked by the caller).
+fn list_leaf_item<'a>(field: &'a Field, path: &[String], single: bool) -> Option<&'a DataType> {
+    let DataType::List(item) = field.data_type() else { return None };
+    if item.is_nullable() {
+        return None;
+    }
+    match item.data_type() {
+        DataType::Struct(fields) => {
+            let [_, _, _, name] = path else { return None };
+            let child = fields.iter().find(|f| f.name() == name)?;
+            (!child.is_nullable()).then(|| child.data_type())
+        }
+        other => single.then_some(other),
+    }
+}
+
+/// How many Parquet leaves an Arrow type makes.
+fn leaf_count(ty: &DataType) -> usize {
+    match ty {
+        DataType::List(item) | DataType::LargeList(item) | DataType::FixedSizeList(item, _) => {
+            leaf_count(item.data_type())
+        }
+        DataType::Struct(fields) => fields.iter().map(|f| leaf_count(f.data_type())).sum(),
+        DataType::Map(entries, _) => leaf_count(entries.data_type()),
+        _ => 1,
+    }
+}
+
+/// The arrays the [`ListLeaf`]s of an own column take, one per leaf: the column itself, or
+/// for a list of structs a list of each field's values, on the same offsets.
+fn leaf_lists(column: &ArrayRef) -> parquet::errors::Result<Vec<ArrayRef>> {
+    let general = |msg: String| parquet::errors::ParquetError::General(msg);
+    let Some(list) = column.as_list_opt::<i32>() else { return Ok(vec![column.clone()]) };
+    let Some(items) = list.values().as_struct_opt() else { return Ok(vec![column.clone()]) };
+    if list.null_count() > 0 || items.null_count() > 0 {
+        return Err(general("a null list or list item in a non-null column".into()));
+    }
+    items
+        .columns()
+        .iter()
+        .map(|values| {
+            let item = Arc::new(Field::new_list_field(values.data_type().clone(), false));
+            let list = ListArray::try_new(item, list.offsets().clone(), values.clone(), None)
+                .map_err(|e| general(e.to_string()))?;
+            Ok(Arc::new(list) as ArrayRef)
+        })
+        .collect()
 }
 
 fn partial_path(dest: &Path) -> PathBuf {
@@ -187,7 +245,7 @@ impl ParquetSink {
         let named = named.chain(&options.own_dictionary).chain(&options.own_delta);
         let named = named.chain(&options.own_text);
         let named = named.chain(&options.uncompressed).chain(&options.lz4);
-        let mut own = vec![None; schema.fields().len()];
+        let mut own_leaves = vec![None; leaves.num_columns()];
         for c in named {
             let Some(i) = leaves.columns().iter().position(|l| l.path().string() == *c) else {
                 return Err(refuse(format!("column option for {c}, which is no leaf column")));
@@ -218,25 +276,47 @@ impl ParquetSink {
             let levels = (leaf.max_rep_level(), leaf.max_def_level());
             let (want, ty, others) = match encoding {
                 // A non-null list of non-null items: levels (1, 1).
-                ListEncoding::Dictionary => ((1, 1), "List<Utf8>", &options.no_dictionary),
-                ListEncoding::Delta => ((1, 1), "List<UInt32>", &options.no_dictionary),
+                ListEncoding::Dictionary => ((1, 1), "Utf8", &options.no_dictionary),
+                ListEncoding::Delta => ((1, 1), "UInt32", &options.no_dictionary),
                 // Its codec is LZ4_RAW: named uncompressed, it would be neither.
                 ListEncoding::Text => ((0, 0), "Utf8", &options.uncompressed),
             };
-            let shape = single && levels == want && !field.is_nullable();
-            if !(shape && encoding.accepts(field.data_type()))
+            let shape = levels == want
+                && !field.is_nullable()
+                && match encoding {
+                    ListEncoding::Text => single && encoding.accepts(field.data_type()),
+                    _ => list_leaf_item(field, leaf.path().parts(), single)
+                        .is_some_and(|item| encoding.accepts_item(item)),
+                };
+            if !shape
                 || others.contains(c)
                 || options.delta_packed.contains(c)
                 || options.lz4.contains(c)
                 || !options.no_statistics.contains(c)
             {
                 return Err(refuse(format!(
-                    "own encoder asked for {c}, which is not the one leaf of a non-null {ty} \
-                     column (top-level for Utf8) named in no_statistics and in no other \
-                     encoding (nor lz4, nor uncompressed or no_dictionary as it applies)"
+                    "own encoder asked for {c}, which is neither the one leaf of a non-null \
+                     List<{ty}> column (a top-level {ty} column for text) nor a non-null {ty} \
+                     field of the non-null structs of a non-null List<Struct> column; or is \
+                     not named in no_statistics, or is named in another encoding (lz4, \
+                     delta_packed, uncompressed or no_dictionary as it applies)"
                 )));
             }
-            own[root] = Some(encoding);
+            own_leaves[i] = Some(encoding);
+        }
+        // A column's leaves are all encoded here or all by the crate's writers (which take a
+        // whole column at a time).
+        let mut own = vec![false; schema.fields().len()];
+        for (i, leaf) in own_leaves.iter().enumerate() {
+            own[leaves.get_column_root_idx(i)] |= leaf.is_some();
+        }
+        for (i, leaf) in own_leaves.iter().enumerate() {
+            if leaf.is_none() && own[leaves.get_column_root_idx(i)] {
+                let path = leaves.column(i).path().string();
+                return Err(refuse(format!(
+                    "own encoders asked for some leaves of a column but not for {path}"
+                )));
+            }
         }
         let provenance_json = serde_json::to_string(provenance).unwrap_or_default();
         let props = WriterProperties::builder()
@@ -296,6 +376,7 @@ impl ParquetSink {
             schema,
             own_room: vec![LeafSize::default(); leaves.num_columns()],
             own,
+            own_leaves,
             group: None,
             max_group_rows: options.max_row_group_rows.max(1),
             table,
@@ -332,22 +413,24 @@ impl ParquetSink {
             if self.group.is_none() {
                 let file = self.file.as_ref().expect("sink used after finish");
                 let arrow = self.factory.create_column_writers(file.flushed_row_groups().len())?;
-                let own_leaf: Vec<Option<ListEncoding>> = (0..arrow.len())
-                    .map(|i| self.own[file.schema_descr().get_column_root_idx(i)])
-                    .collect();
+                // The first group's own leaves are sized from the first rows.
+                let first = match file.flushed_row_groups().is_empty() {
+                    true => self.own_leaf_arrays(&rest)?,
+                    false => Vec::new(),
+                };
                 let leaves = arrow
                     .into_iter()
-                    .zip(own_leaf)
+                    .zip(&self.own_leaves)
                     .enumerate()
                     .map(|(i, (w, own))| match own {
                         Some(encoding) => {
-                            let mut room = self.own_room[i];
-                            if file.flushed_row_groups().is_empty() {
-                                // An own leaf is its root column's only leaf.
-                                let root = rest.column(file.schema_descr().get_column_root_idx(i));
-                                room = LeafSize::first(root, rest.num_rows(), self.max_group_rows);
-                            }
-                            LeafWriter::Own(ListLeaf::with_room(encoding, room))
+                            let room = match first.get(i) {
+                                Some(Some(array)) => {
+                                    LeafSize::first(array, rest.num_rows(), self.max_group_rows)
+                                }
+                                _ => self.own_room[i],
+                            };
+                            LeafWriter::Own(ListLeaf::with_room(*encoding, room))
                         }
                         None => LeafWriter::Arrow(Box::new(w)),
                     })
@@ -360,12 +443,14 @@ impl ParquetSink {
             rest = rest.slice(take, rest.num_rows() - take);
             let mut leaves = group.leaves.iter_mut();
             let fields = self.schema.fields().iter().zip(&self.own);
-            for ((field, own), column) in fields.zip(now.columns()) {
-                // A column ListLeaf encodes is its one leaf and takes the whole array.
-                if own.is_some() {
-                    match leaves.next() {
-                        Some(LeafWriter::Own(d)) => d.push(column.as_ref())?,
-                        _ => unreachable!("the leaves follow the schema"),
+            for ((field, &own), column) in fields.zip(now.columns()) {
+                // A column ListLeafs encode takes a list array per leaf.
+                if own {
+                    for array in leaf_lists(column)? {
+                        match leaves.next() {
+                            Some(LeafWriter::Own(d)) => d.push(array.as_ref())?,
+                            _ => unreachable!("the leaves follow the schema"),
+                        }
                     }
                     continue;
                 }
@@ -382,6 +467,24 @@ impl ParquetSink {
             }
         }
         Ok(())
+    }
+
+    /// Per leaf of `batch`: the list array its [`ListLeaf`] takes, if one encodes it.
+    fn own_leaf_arrays(
+        &self,
+        batch: &RecordBatch,
+    ) -> parquet::errors::Result<Vec<Option<ArrayRef>>> {
+        let mut arrays = Vec::with_capacity(self.own_leaves.len());
+        for (field, (&own, column)) in
+            self.schema.fields().iter().zip(self.own.iter().zip(batch.columns()))
+        {
+            if own {
+                arrays.extend(leaf_lists(column)?.into_iter().map(Some));
+            } else {
+                arrays.extend((0..leaf_count(field.data_type())).map(|_| None));
+            }
+        }
+        Ok(arrays)
     }
 
     /// Closes the current row group's column writers and splices their chunks into the file.

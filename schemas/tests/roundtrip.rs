@@ -622,3 +622,128 @@ print(json.dumps({"duckdb": [list(r) for r in rows],
     assert!(meta[0].as_str().unwrap().contains("DELTA_BINARY_PACKED"), "{v}");
     assert_eq!(meta[1], "UNCOMPRESSED", "{v}");
 }
+
+/// A list of structs whose leaves are all own leaves (the sentences' `anchors`: the targets
+/// interned, zstd-compressed; the four spans `DELTA_BINARY_PACKED`), over batches that cross
+/// row groups of 4 rows, with empty lists among them: DuckDB and pyarrow read every anchor back
+/// as written and see the encodings; asking for some of a column's leaves only is refused.
+#[test]
+fn own_struct_list_leaves_read_back_in_duckdb_and_pyarrow() {
+    use arrow::array::{
+        Int64Array, ListArray, ListBuilder, StringBuilder, StructArray, UInt32Array,
+    };
+    use arrow::buffer::OffsetBuffer;
+    use arrow::datatypes::{DataType, Field};
+    use schemas::tables::SENTENCES;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sentences.parquet");
+    let prov = Provenance::new("wikirel-test", "roundtrip").with_inputs(["fixture"]);
+    let spans = ["char_start", "char_end", "token_start", "token_end"]
+        .map(|c| format!("anchors.list.item.{c}"))
+        .to_vec();
+    let target = "anchors.list.item.target".to_string();
+    let opts = SinkOptions {
+        max_row_group_rows: 4,
+        no_statistics: [spans.clone(), vec![target.clone()]].concat(),
+        own_delta: spans.clone(),
+        own_dictionary: vec![target.clone()],
+        ..Default::default()
+    };
+    // Row r has r % 5 anchors; targets repeat across rows and groups.
+    let n = 19usize;
+    let anchors: Vec<Vec<(String, [u32; 4])>> = (0..n)
+        .map(|r| {
+            (0..(r % 5) as u32)
+                .map(|k| {
+                    let t = format!("Target {}", (r as u32 * 3 + k) % 7);
+                    let c = 10 * k + r as u32;
+                    (t, [c, c + 4 + k, k, k + 1 + (r as u32 % 2) * 1_000_000])
+                })
+                .collect()
+        })
+        .collect();
+    let schema = SENTENCES.schema();
+    let DataType::List(anchor_item) = schema.field(7).data_type().clone() else { panic!() };
+    let DataType::Struct(fields) = anchor_item.data_type().clone() else { panic!() };
+    let anchor_list = |rows: &[Vec<(String, [u32; 4])>]| -> ArrayRef {
+        let flat: Vec<&(String, [u32; 4])> = rows.iter().flatten().collect();
+        let span = |j: usize| {
+            Arc::new(UInt32Array::from_iter_values(flat.iter().map(|a| a.1[j]))) as ArrayRef
+        };
+        let targets = StringArray::from_iter_values(flat.iter().map(|a| a.0.as_str()));
+        let items = StructArray::try_new(
+            fields.clone(),
+            vec![Arc::new(targets), span(0), span(1), span(2), span(3)],
+            None,
+        )
+        .unwrap();
+        let offsets = OffsetBuffer::from_lengths(rows.iter().map(Vec::len));
+        Arc::new(ListArray::new(anchor_item.clone(), offsets, Arc::new(items), None))
+    };
+    let empty_lists = |k: usize| -> ArrayRef {
+        let item = Field::new_list_field(DataType::Utf8, false);
+        let mut b = ListBuilder::new(StringBuilder::new()).with_field(Arc::new(item));
+        (0..k).for_each(|_| b.append(true));
+        Arc::new(b.finish())
+    };
+    let u32_lists = |k: usize| -> ArrayRef {
+        let item = Arc::new(Field::new_list_field(DataType::UInt32, false));
+        let values = Arc::new(UInt32Array::from(Vec::<u32>::new()));
+        Arc::new(ListArray::new(item, OffsetBuffer::new_zeroed(k), values, None))
+    };
+    let batch = |lo: usize, hi: usize| {
+        let k = hi - lo;
+        RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(Int64Array::from_iter_values(lo as i64..hi as i64)) as ArrayRef,
+                Arc::new(UInt32Array::from_iter_values(0..k as u32)),
+                Arc::new(StringArray::from(vec!["paragraph"; k])),
+                Arc::new(StringArray::from(vec!["text"; k])),
+                empty_lists(k),
+                u32_lists(k),
+                u32_lists(k),
+                anchor_list(&anchors[lo..hi]),
+            ],
+        )
+        .unwrap()
+    };
+    let mut sink = ParquetSink::create(&path, SENTENCES, &prov, &opts).unwrap();
+    // A batch sliced at a row group's end leaves the rest of its anchors for the next group.
+    for (lo, hi) in [(0, 3), (3, 10), (10, 11), (11, 19)] {
+        sink.write(&batch(lo, hi)).unwrap();
+    }
+    assert_eq!(sink.finish().unwrap(), n as u64);
+    let script = r#"
+import duckdb, json, sys
+import pyarrow.parquet as pq
+p = sys.argv[1]
+con = duckdb.connect()
+rows = con.execute(f"SELECT [(a.target, [a.char_start, a.char_end, a.token_start, a.token_end]) FOR a IN anchors] FROM read_parquet('{p}') ORDER BY page_id").fetchall()
+meta = con.execute(f"SELECT path_in_schema, encodings, compression FROM parquet_metadata('{p}') WHERE row_group_id = 1").fetchall()
+t = pq.read_table(p)
+pa = [[[a["target"], [a["char_start"], a["char_end"], a["token_start"], a["token_end"]]] for a in row]
+      for row in t.column("anchors").to_pylist()]
+print(json.dumps({"duckdb": [[[a[0], a[1]] for a in r[0]] for r in rows], "pyarrow": pa,
+                  "meta": {m[0].replace(", ", "."): [m[1], m[2]] for m in meta}}))
+"#;
+    let v = python_json(script, &path);
+    let expect: Vec<Vec<serde_json::Value>> = anchors
+        .iter()
+        .map(|row| row.iter().map(|(t, s)| serde_json::json!([t, s])).collect())
+        .collect();
+    assert_eq!(v["duckdb"], serde_json::json!(expect), "{v}");
+    assert_eq!(v["pyarrow"], serde_json::json!(expect), "{v}");
+    let meta = &v["meta"];
+    assert!(meta[&target][0].as_str().unwrap().contains("DICTIONARY"), "{v}");
+    assert_eq!(meta[&target][1], "ZSTD", "{v}");
+    for s in &spans {
+        assert!(meta[s][0].as_str().unwrap().contains("DELTA_BINARY_PACKED"), "{s}: {v}");
+        assert_eq!(meta[s][1], "UNCOMPRESSED", "{s}: {v}");
+    }
+
+    let x = dir.path().join("x.parquet");
+    let some = SinkOptions { own_delta: spans[..3].to_vec(), own_dictionary: vec![], ..opts };
+    let err = refusal(&x, SENTENCES, &prov, &some);
+    assert!(err.contains("anchors.list.item.t") && err.contains("some leaves"), "{err}");
+}
