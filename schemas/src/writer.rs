@@ -27,7 +27,7 @@ use parquet::column::writer::ColumnCloseResult;
 use parquet::file::metadata::{KeyValue, SortingColumn};
 use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterPropertiesPtr};
 use parquet::file::writer::SerializedFileWriter;
-use parquet::schema::types::{ColumnDescPtr, ColumnPath};
+use parquet::schema::types::{ColumnDescPtr, ColumnPath, SchemaDescriptor};
 
 use crate::error::SchemaError;
 use crate::list_leaf::{LeafSize, ListEncoding, ListLeaf};
@@ -168,18 +168,6 @@ fn list_leaf_item<'a>(field: &'a Field, path: &[String], single: bool) -> Option
             (!child.is_nullable()).then(|| child.data_type())
         }
         other => single.then_some(other),
-    }
-}
-
-/// How many Parquet leaves an Arrow type makes.
-fn leaf_count(ty: &DataType) -> usize {
-    match ty {
-        DataType::List(item) | DataType::LargeList(item) | DataType::FixedSizeList(item, _) => {
-            leaf_count(item.data_type())
-        }
-        DataType::Struct(fields) => fields.iter().map(|f| leaf_count(f.data_type())).sum(),
-        DataType::Map(entries, _) => leaf_count(entries.data_type()),
-        _ => 1,
     }
 }
 
@@ -415,7 +403,7 @@ impl ParquetSink {
                 let arrow = self.factory.create_column_writers(file.flushed_row_groups().len())?;
                 // The first group's own leaves are sized from the first rows.
                 let first = match file.flushed_row_groups().is_empty() {
-                    true => self.own_leaf_arrays(&rest)?,
+                    true => self.own_leaf_arrays(file.schema_descr(), &rest)?,
                     false => Vec::new(),
                 };
                 let leaves = arrow
@@ -472,16 +460,22 @@ impl ParquetSink {
     /// Per leaf of `batch`: the list array its [`ListLeaf`] takes, if one encodes it.
     fn own_leaf_arrays(
         &self,
+        descr: &SchemaDescriptor,
         batch: &RecordBatch,
     ) -> parquet::errors::Result<Vec<Option<ArrayRef>>> {
-        let mut arrays = Vec::with_capacity(self.own_leaves.len());
-        for (field, (&own, column)) in
-            self.schema.fields().iter().zip(self.own.iter().zip(batch.columns()))
-        {
-            if own {
-                arrays.extend(leaf_lists(column)?.into_iter().map(Some));
-            } else {
-                arrays.extend((0..leaf_count(field.data_type())).map(|_| None));
+        let mut arrays = vec![None; descr.num_columns()];
+        // A column's leaves are consecutive; an own column's are its `leaf_lists`, in order.
+        let mut leaf = 0;
+        while leaf < descr.num_columns() {
+            let root = descr.get_column_root_idx(leaf);
+            if self.own[root] {
+                for (slot, array) in arrays[leaf..].iter_mut().zip(leaf_lists(batch.column(root))?)
+                {
+                    *slot = Some(array);
+                }
+            }
+            while leaf < descr.num_columns() && descr.get_column_root_idx(leaf) == root {
+                leaf += 1;
             }
         }
         Ok(arrays)

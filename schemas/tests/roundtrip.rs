@@ -149,6 +149,24 @@ fn a_wrong_table_is_refused() {
 }
 
 /// The error `ParquetSink::create` refuses `opts` with.
+/// Writes `table` to `path` as one batch per range of rows (`batch(lo, hi)`), the ranges
+/// consecutive from 0, and checks the sink counted them all.
+fn write_row_ranges(
+    path: &Path,
+    table: Table,
+    opts: &SinkOptions,
+    ranges: &[(usize, usize)],
+    batch: impl Fn(usize, usize) -> RecordBatch,
+) {
+    let prov = Provenance::new("wikirel-test", "roundtrip").with_inputs(["fixture"]);
+    let mut sink = ParquetSink::create(path, table, &prov, opts).unwrap();
+    for &(lo, hi) in ranges {
+        sink.write(&batch(lo, hi)).unwrap();
+    }
+    let rows = ranges.last().map_or(0, |r| r.1);
+    assert_eq!(sink.finish().unwrap(), rows as u64);
+}
+
 fn refusal(path: &Path, table: Table, prov: &Provenance, opts: &SinkOptions) -> String {
     match ParquetSink::create(path, table, prov, opts) {
         Ok(_) => panic!("{opts:?} was accepted"),
@@ -480,11 +498,7 @@ fn own_dictionary_leaves_read_back_in_duckdb() {
         )
         .unwrap()
     };
-    let mut sink = ParquetSink::create(&path, ENTITIES, &prov, &opts).unwrap();
-    for (lo, hi) in [(0, 5), (5, 6), (6, 23), (23, 40)] {
-        sink.write(&batch(lo, hi)).unwrap();
-    }
-    assert_eq!(sink.finish().unwrap(), n as u64);
+    write_row_ranges(&path, ENTITIES, &opts, &[(0, 5), (5, 6), (6, 23), (23, 40)], batch);
     let script = r#"
 import duckdb, json, sys
 p = sys.argv[1]
@@ -533,7 +547,6 @@ fn own_delta_leaves_read_back_in_duckdb_and_pyarrow() {
     use schemas::tables::SENTENCES;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sentences.parquet");
-    let prov = Provenance::new("wikirel-test", "roundtrip").with_inputs(["fixture"]);
     let own = ["token_starts.list.item", "token_ends.list.item"].map(String::from).to_vec();
     let opts = SinkOptions {
         max_row_group_rows: 5,
@@ -596,11 +609,7 @@ fn own_delta_leaves_read_back_in_duckdb_and_pyarrow() {
         )
         .unwrap()
     };
-    let mut sink = ParquetSink::create(&path, SENTENCES, &prov, &opts).unwrap();
-    for (lo, hi) in [(0, 3), (3, 11), (11, 23)] {
-        sink.write(&batch(lo, hi)).unwrap();
-    }
-    assert_eq!(sink.finish().unwrap(), n as u64);
+    write_row_ranges(&path, SENTENCES, &opts, &[(0, 3), (3, 11), (11, 23)], batch);
     let script = r#"
 import duckdb, json, sys
 import pyarrow.parquet as pq
@@ -708,12 +717,8 @@ fn own_struct_list_leaves_read_back_in_duckdb_and_pyarrow() {
         )
         .unwrap()
     };
-    let mut sink = ParquetSink::create(&path, SENTENCES, &prov, &opts).unwrap();
     // A batch sliced at a row group's end leaves the rest of its anchors for the next group.
-    for (lo, hi) in [(0, 3), (3, 10), (10, 11), (11, 19)] {
-        sink.write(&batch(lo, hi)).unwrap();
-    }
-    assert_eq!(sink.finish().unwrap(), n as u64);
+    write_row_ranges(&path, SENTENCES, &opts, &[(0, 3), (3, 10), (10, 11), (11, 19)], batch);
     let script = r#"
 import duckdb, json, sys
 import pyarrow.parquet as pq
