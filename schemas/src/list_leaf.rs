@@ -59,23 +59,13 @@ pub(crate) enum ListEncoding {
 }
 
 impl ListEncoding {
-    /// Whether a list's item type (its leaf's type) is one this list encoder takes.
-    pub(crate) fn accepts_item(self, ty: &DataType) -> bool {
-        match self {
-            ListEncoding::Dictionary => ty == &DataType::Utf8,
-            ListEncoding::Delta => ty == &DataType::UInt32,
-            ListEncoding::Text => false,
-        }
-    }
-
-    /// Whether an Arrow type is one this encoder takes.
+    /// Whether this encoder takes a leaf whose values are of type `ty`: a list's item type
+    /// (`Dictionary`, `Delta`), or a top-level column's own type (`Text`).
     pub(crate) fn accepts(self, ty: &DataType) -> bool {
-        let want = match self {
-            ListEncoding::Dictionary => DataType::Utf8,
-            ListEncoding::Delta => DataType::UInt32,
-            ListEncoding::Text => return ty == &DataType::Utf8,
-        };
-        matches!(ty, DataType::List(item) if item.data_type() == &want)
+        ty == match self {
+            ListEncoding::Dictionary | ListEncoding::Text => &DataType::Utf8,
+            ListEncoding::Delta => &DataType::UInt32,
+        }
     }
 }
 

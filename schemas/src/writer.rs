@@ -269,13 +269,14 @@ impl ParquetSink {
                 // Its codec is LZ4_RAW: named uncompressed, it would be neither.
                 ListEncoding::Text => ((0, 0), "Utf8", &options.uncompressed),
             };
+            // The type of the leaf's values: a text column's own, a list leaf's item type.
+            let values = match encoding {
+                ListEncoding::Text => single.then_some(field.data_type()),
+                _ => list_leaf_item(field, leaf.path().parts(), single),
+            };
             let shape = levels == want
                 && !field.is_nullable()
-                && match encoding {
-                    ListEncoding::Text => single && encoding.accepts(field.data_type()),
-                    _ => list_leaf_item(field, leaf.path().parts(), single)
-                        .is_some_and(|item| encoding.accepts_item(item)),
-                };
+                && values.is_some_and(|ty| encoding.accepts(ty));
             if !shape
                 || others.contains(c)
                 || options.delta_packed.contains(c)
