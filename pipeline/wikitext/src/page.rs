@@ -97,10 +97,20 @@ fn place_sentences<U: Unit>(
         while next_anchor < p.anchors.len() && (p.anchors[next_anchor].char_start as usize) < s {
             next_anchor += 1;
         }
-        let sent = &units[s..e];
+        let (sb, eb) = (byte_at(s), byte_at(e));
         spans.clear();
-        tokens::token_spans(sent, tokens, spans);
-        if spans.len() < MIN_TOKENS || !sent.iter().any(|u| u.ch().is_alphabetic()) {
+        // An ASCII sentence (as many bytes as chars) is tokenised as bytes, 64 a step, even in
+        // a paragraph that is not ASCII: most sentences of those are (issue 19).
+        let letters = if eb - sb == e - s {
+            let sent = &text.as_bytes()[sb..eb];
+            tokens::token_spans(sent, tokens, spans);
+            sent.iter().any(u8::is_ascii_alphabetic)
+        } else {
+            let sent = &units[s..e];
+            tokens::token_spans(sent, tokens, spans);
+            sent.iter().any(|u| u.ch().is_alphabetic())
+        };
+        if spans.len() < MIN_TOKENS || !letters {
             while next_anchor < p.anchors.len() && (p.anchors[next_anchor].char_start as usize) < e
             {
                 next_anchor += 1;
@@ -126,8 +136,8 @@ fn place_sentences<U: Unit>(
         }
         // The sentence's bytes, and each token's, relative to where the sentence lands in
         // `out.text`.
-        let (sb, base) = (byte_at(s), out.text.len());
-        out.text.push_str(&text[sb..byte_at(e)]);
+        let base = out.text.len();
+        out.text.push_str(&text[sb..eb]);
         // Under 4 GiB: the page's text is (see `page_sentence_columns_into`).
         let shift = |k: usize| (base + byte_at(s + k) - sb) as u32;
         out.token_bytes.extend(spans.iter().map(|&(a, b)| (shift(a), shift(b))));
