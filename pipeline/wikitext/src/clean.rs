@@ -55,8 +55,6 @@ pub struct Paragraph {
 /// in the cache from one page to the next.
 #[derive(Default)]
 struct Buffers {
-    /// The page lower-cased (`strip_tags` looks up tag names in it).
-    low: String,
     tags: String,
     braces: String,
     links: String,
@@ -68,7 +66,7 @@ const KEEP_BYTES: usize = 8 << 20;
 
 impl Buffers {
     fn release_huge(&mut self) {
-        for s in [&mut self.low, &mut self.tags, &mut self.braces, &mut self.links] {
+        for s in [&mut self.tags, &mut self.braces, &mut self.links] {
             if s.capacity() > KEEP_BYTES {
                 *s = String::new();
             }
@@ -94,9 +92,9 @@ pub fn clean_page(wikitext: &str, opts: &CleanOptions) -> Vec<Paragraph> {
 }
 
 fn clean_with(wikitext: &str, opts: &CleanOptions, b: &mut Buffers) -> Vec<Paragraph> {
-    let Buffers { low, tags: t, braces: br, links: l } = b;
+    let Buffers { tags: t, braces: br, links: l } = b;
     t.clear();
-    tags::strip_tags_into(wikitext, low, t);
+    tags::strip_tags_into(wikitext, t);
     br.clear();
     braces::strip_braces_into(t, br);
     l.clear();

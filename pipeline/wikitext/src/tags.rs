@@ -71,17 +71,20 @@ const MAX_TAG_LEN: usize = 1000;
 #[cfg(test)]
 pub(crate) fn strip_tags(src: &str) -> String {
     let mut out = String::new();
-    strip_tags_into(src, &mut String::new(), &mut out);
+    strip_tags_into(src, &mut out);
     out
 }
 
-/// [`strip_tags`] appending to `out`, with `low` (cleared here) for `src` lower-cased: both
-/// buffers are the caller's, reused from page to page (see `clean::Buffers`).
-pub(crate) fn strip_tags_into(src: &str, low: &mut String, out: &mut String) {
-    low.clear();
-    low.push_str(src);
-    low.make_ascii_lowercase();
-    let low = low.as_str();
+/// The longest tag name looked up: a longer name is none of ours.
+const MAX_NAME: usize = 16;
+
+/// [`strip_tags`] appending to `out` (the caller's, reused from page to page: see
+/// `clean::Buffers`).
+///
+/// Tag names are matched without regard to case: each name is lower-cased on its own, and
+/// closing tags compared ignoring ASCII case. (A lower-cased copy of the whole page, searched
+/// instead, was a copy and a pass over every byte of it, issue 19.)
+pub(crate) fn strip_tags_into(src: &str, out: &mut String) {
     let bytes = src.as_bytes();
     out.reserve(src.len());
     let mut closes = CloseCache::default();
@@ -95,25 +98,35 @@ pub(crate) fn strip_tags_into(src: &str, low: &mut String, out: &mut String) {
         };
         out.push_str(&src[i..i + off]);
         i += off;
-        if low[i..].starts_with("<!--") {
+        if bytes[i..].starts_with(b"<!--") {
             // An unclosed comment hides the rest of the page, as in MediaWiki.
-            i = match low[i + 4..].find("-->") {
+            i = match memchr::memmem::find(&bytes[i + 4..], b"-->") {
                 Some(e) => i + 4 + e + 3,
                 None => bytes.len(),
             };
             continue;
         }
-        let Some(tag) = parse_tag(low, i) else {
+        let Some(tag) = parse_tag(bytes, i) else {
             out.push('<');
             i += 1;
             continue;
         };
-        let name = &low[tag.name.0..tag.name.1];
+        // The name lower-cased, or as it is when it is too long to be one we look up.
+        let mut low = [0u8; MAX_NAME];
+        let name = &src[tag.name.0..tag.name.1];
+        let name = match low.get_mut(..name.len()) {
+            Some(low) => {
+                low.copy_from_slice(name.as_bytes());
+                low.make_ascii_lowercase();
+                std::str::from_utf8(low).expect("an ASCII name")
+            }
+            None => name,
+        };
         let Some(end) = tag.end else {
             // `<ref name="x"` with no `>`: drop what looks like the tag up to the end of the line
             // for the tags we know; anything else (`a <b`) is ordinary text.
             if DROP_WITH_CONTENT.contains(&name) || name == "nowiki" {
-                i = low[i..].find('\n').map_or(bytes.len(), |e| i + e);
+                i = memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |e| i + e);
             } else {
                 out.push('<');
                 i += 1;
@@ -121,7 +134,7 @@ pub(crate) fn strip_tags_into(src: &str, low: &mut String, out: &mut String) {
             continue;
         };
         if !tag.closing && !tag.self_closing && name == "nowiki" {
-            match closes.find(low, NOWIKI, name, end) {
+            match closes.find(bytes, NOWIKI, name, end) {
                 Some((cs, ce)) => {
                     escape_into(&src[end..cs], out);
                     i = ce;
@@ -132,7 +145,7 @@ pub(crate) fn strip_tags_into(src: &str, low: &mut String, out: &mut String) {
         }
         let dropped = DROP_WITH_CONTENT.iter().position(|&d| d == name);
         if let (false, false, Some(k)) = (tag.closing, tag.self_closing, dropped) {
-            i = match closes.find(low, k, name, end) {
+            i = match closes.find(bytes, k, name, end) {
                 Some((_, ce)) => ce,
                 None => end,
             };
@@ -145,7 +158,7 @@ pub(crate) fn strip_tags_into(src: &str, low: &mut String, out: &mut String) {
     }
 }
 
-/// A tag found at some `<`: byte range of its (lower-cased) name and the byte after its `>`.
+/// A tag found at some `<`: byte range of its name and the byte after its `>`.
 struct Tag {
     name: (usize, usize),
     end: Option<usize>,
@@ -153,9 +166,8 @@ struct Tag {
     self_closing: bool,
 }
 
-/// Parses `<name ...>` or `</name>` at `low[at] == '<'`. `None` when no letter follows (`a < b`).
-fn parse_tag(low: &str, at: usize) -> Option<Tag> {
-    let b = low.as_bytes();
+/// Parses `<name ...>` or `</name>` at `b[at] == '<'`. `None` when no letter follows (`a < b`).
+fn parse_tag(b: &[u8], at: usize) -> Option<Tag> {
     let mut j = at + 1;
     let closing = b.get(j) == Some(&b'/');
     if closing {
@@ -212,25 +224,24 @@ impl Default for CloseCache {
 }
 
 impl CloseCache {
-    /// Byte range `[start, end)` of the first `</name>` at or after `from`; `slot` is the
-    /// name's.
-    fn find(&mut self, low: &str, slot: usize, name: &str, from: usize) -> Option<(usize, usize)> {
+    /// Byte range `[start, end)` of the first `</name>` (in any case) at or after `from`;
+    /// `slot` is the name's.
+    fn find(&mut self, b: &[u8], slot: usize, name: &str, from: usize) -> Option<(usize, usize)> {
         match self.next[slot] {
             Some(Some((s, e))) if s >= from => return Some((s, e)),
             Some(None) => return None,
             _ => {}
         }
-        let found = search_close(low, name, from);
+        let found = search_close(b, name, from);
         self.next[slot] = Some(found);
         found
     }
 }
 
-/// Linear search for `</name` followed by optional spaces and `>`: `memchr` to each `<`, where
-/// `str::find("</")` built a two-way searcher on every call (~1.5% of the `wikipedia` stage's
-/// CPU, issue 19).
-fn search_close(low: &str, name: &str, from: usize) -> Option<(usize, usize)> {
-    let b = low.as_bytes();
+/// Linear search for `</name` (`name` lower-case, matched in any case) followed by optional
+/// spaces and `>`: `memchr` to each `<`, where `str::find("</")` built a two-way searcher on
+/// every call (~1.5% of the `wikipedia` stage's CPU, issue 19).
+fn search_close(b: &[u8], name: &str, from: usize) -> Option<(usize, usize)> {
     let mut pos = from;
     while let Some(off) = memchr::memchr(b'<', &b[pos..]) {
         let s = pos + off;
@@ -239,7 +250,7 @@ fn search_close(low: &str, name: &str, from: usize) -> Option<(usize, usize)> {
             continue;
         }
         let n = s + 2;
-        if b[n..].starts_with(name.as_bytes()) {
+        if b.get(n..n + name.len()).is_some_and(|s| s.eq_ignore_ascii_case(name.as_bytes())) {
             let mut k = n + name.len();
             while b.get(k).is_some_and(u8::is_ascii_whitespace) {
                 k += 1;
@@ -302,9 +313,27 @@ mod tests {
             ("div", "<div class=x>a</div>", " a "),
             ("less than", "a < b and a<b", "a < b and a<b"),
             ("not a tag", "<3 <-", "<3 <-"),
+            ("nowiki mixed case", "<NoWiki>[[a]]</NOWIKI>b", "&#91;&#91;a&#93;&#93;b"),
+            ("closing tag in other case", "x<Math>y</MATH>z", "xz"),
+            ("spacing tag upper", "a<BR/>b<Div>c", "a b c"),
+            ("unterminated REF tag", "a<REF name=\"x\nb", "a\nb"),
+            ("comment upper letters", "a<!-- X -->b", "ab"),
+            ("long name", "a<syntaxhighlightx>b</syntaxhighlightx>c", "abc"),
+            ("non-ASCII after name", "a<ref\u{e9}>b", "a<ref\u{e9}>b"),
         ];
         for &(name, input, want) in cases {
             assert_eq!(strip_tags(input), want, "case {name}");
+        }
+    }
+
+    /// Every name looked up fits the lower-casing buffer and is lower case.
+    #[test]
+    fn names_fit_max_name() {
+        for name in DROP_WITH_CONTENT.iter().chain(SPACING_TAGS).chain(&["nowiki"]) {
+            assert!(
+                name.len() <= MAX_NAME && !name.bytes().any(|b| b.is_ascii_uppercase()),
+                "{name}"
+            );
         }
     }
 
