@@ -125,7 +125,7 @@ impl SentenceRows {
         self.token_starts.extend_from_slice(&s.token_starts);
         self.token_ends.extend_from_slice(&s.token_ends);
         for a in &s.anchors {
-            self.anchor_target.append_value(&a.target);
+            self.anchor_target.append_value(s.target(a));
             let [cs, ce, ts, te] = &mut self.anchor_spans;
             cs.push(a.char_start);
             ce.push(a.char_end);

@@ -17,9 +17,10 @@ pub(crate) struct TextBuilder {
 }
 
 impl TextBuilder {
-    /// An empty builder whose text takes `bytes` bytes without growing.
-    pub(crate) fn with_capacity(bytes: usize) -> Self {
-        TextBuilder { text: String::with_capacity(bytes), ..Default::default() }
+    /// A builder writing into `text`, which must be empty (its room is kept).
+    pub(crate) fn over(text: String) -> Self {
+        debug_assert!(text.is_empty());
+        TextBuilder { text, ..Default::default() }
     }
 
     /// Appends one character of visible text.

@@ -13,6 +13,7 @@
 
 use std::cell::RefCell;
 
+use crate::inline::Rendered;
 use crate::{blocks, braces, inline, links, tags, Context};
 
 /// What to keep from a page.
@@ -58,6 +59,8 @@ struct Buffers {
     tags: String,
     braces: String,
     links: String,
+    /// The paragraph being handed on.
+    rendered: Rendered,
 }
 
 /// A buffer that grew past this for one huge page is dropped after it, not kept for the thread's
@@ -66,7 +69,8 @@ const KEEP_BYTES: usize = 8 << 20;
 
 impl Buffers {
     fn release_huge(&mut self) {
-        for s in [&mut self.tags, &mut self.braces, &mut self.links] {
+        let r = &mut self.rendered;
+        for s in [&mut self.tags, &mut self.braces, &mut self.links, &mut r.text, &mut r.targets] {
             if s.capacity() > KEEP_BYTES {
                 *s = String::new();
             }
@@ -80,39 +84,61 @@ thread_local! {
 
 /// Cleans a page's wikitext into paragraphs (see the module docs for the passes).
 pub fn clean_page(wikitext: &str, opts: &CleanOptions) -> Vec<Paragraph> {
+    let mut out = Vec::new();
+    clean_page_each(wikitext, opts, |context, r| {
+        let anchors = r
+            .anchors
+            .iter()
+            .map(|a| ParagraphAnchor {
+                target: r.target(a).to_string(),
+                char_start: a.start,
+                char_end: a.end,
+            })
+            .collect();
+        out.push(Paragraph { context, text: r.text.clone(), anchors });
+    });
+    out
+}
+
+/// [`clean_page`] a paragraph at a time: `f` is called with each paragraph's context and
+/// rendering (text never empty; anchors sorted, non-overlapping, inside the text), in page
+/// order. The rendering's buffers are reused from paragraph to paragraph: a `String` per
+/// paragraph and per anchor target, collected for the page, was an allocation and a free each
+/// (issue 19).
+pub(crate) fn clean_page_each(
+    wikitext: &str,
+    opts: &CleanOptions,
+    f: impl FnMut(Context, &Rendered),
+) {
     BUFFERS.with(|b| match b.try_borrow_mut() {
         Ok(mut b) => {
-            let out = clean_with(wikitext, opts, &mut b);
+            clean_with(wikitext, opts, &mut b, f);
             b.release_huge();
-            out
         }
-        // Not reached (nothing here calls back into `clean_page`); fresh buffers if it were.
-        Err(_) => clean_with(wikitext, opts, &mut Buffers::default()),
+        // Reached only if `f` cleans a page itself; fresh buffers then.
+        Err(_) => clean_with(wikitext, opts, &mut Buffers::default(), f),
     })
 }
 
-fn clean_with(wikitext: &str, opts: &CleanOptions, b: &mut Buffers) -> Vec<Paragraph> {
-    let Buffers { tags: t, braces: br, links: l } = b;
+fn clean_with(
+    wikitext: &str,
+    opts: &CleanOptions,
+    b: &mut Buffers,
+    mut f: impl FnMut(Context, &Rendered),
+) {
+    let Buffers { tags: t, braces: br, links: l, rendered } = b;
     t.clear();
     tags::strip_tags_into(wikitext, t);
     br.clear();
     braces::strip_braces_into(t, br);
     l.clear();
     links::strip_hidden_links_into(br, l);
-    blocks::split_blocks(l, opts.keep_lists)
-        .into_iter()
-        .filter_map(|block| {
-            let (text, anchors) = inline::render_inline(&block.text);
-            if text.is_empty() {
-                return None;
-            }
-            let anchors = anchors
-                .into_iter()
-                .map(|a| ParagraphAnchor { target: a.target, char_start: a.start, char_end: a.end })
-                .collect();
-            Some(Paragraph { context: block.context, text, anchors })
-        })
-        .collect()
+    for block in blocks::split_blocks(l, opts.keep_lists) {
+        inline::render_inline_into(&block.text, rendered);
+        if !rendered.text.is_empty() {
+            f(block.context, rendered);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -4,6 +4,18 @@
 
 use crate::{Anchor, Context, Sentence};
 
+/// An anchor of [`SentenceColumns`]: an [`Anchor`] whose target is a byte range of
+/// [`SentenceColumns::anchor_targets`] (a `String` per anchor was an allocation and a free
+/// per link, issue 19).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ColumnAnchor {
+    pub target: (u32, u32),
+    pub char_start: u32,
+    pub char_end: u32,
+    pub token_start: u32,
+    pub token_end: u32,
+}
+
 /// Sentences of one page, column by column. Sentence `i`'s text is
 /// `text[text_offsets[i]..text_offsets[i + 1]]`, its tokens are the entries
 /// `token_offsets[i]..token_offsets[i + 1]` of the token columns, its anchors the entries
@@ -25,7 +37,9 @@ pub struct SentenceColumns {
     pub token_ends: Vec<u32>,
     /// Offsets into the token columns; one more than there are sentences, starting at 0.
     pub token_offsets: Vec<usize>,
-    pub anchors: Vec<Anchor>,
+    pub anchors: Vec<ColumnAnchor>,
+    /// The anchors' targets, one after the other.
+    pub anchor_targets: String,
     /// Offsets into `anchors`; one more than there are sentences, starting at 0.
     pub anchor_offsets: Vec<usize>,
 }
@@ -41,6 +55,7 @@ impl Default for SentenceColumns {
             token_ends: Vec::new(),
             token_offsets: vec![0],
             anchors: Vec::new(),
+            anchor_targets: String::new(),
             anchor_offsets: vec![0],
         }
     }
@@ -61,6 +76,7 @@ impl SentenceColumns {
         self.token_offsets.clear();
         self.token_offsets.push(0);
         self.anchors.clear();
+        self.anchor_targets.clear();
         self.anchor_offsets.clear();
         self.anchor_offsets.push(0);
     }
@@ -80,8 +96,13 @@ impl SentenceColumns {
     }
 
     /// Sentence `i`'s anchors.
-    pub fn anchors_of(&self, i: usize) -> &[Anchor] {
+    pub fn anchors_of(&self, i: usize) -> &[ColumnAnchor] {
         &self.anchors[self.anchor_offsets[i]..self.anchor_offsets[i + 1]]
+    }
+
+    /// Anchor `a`'s target.
+    pub fn target(&self, a: &ColumnAnchor) -> &str {
+        &self.anchor_targets[a.target.0 as usize..a.target.1 as usize]
     }
 
     /// The row view: one [`Sentence`] per sentence.
@@ -98,7 +119,17 @@ impl SentenceColumns {
                         .collect(),
                     token_starts: self.token_starts[tokens.clone()].to_vec(),
                     token_ends: self.token_ends[tokens].to_vec(),
-                    anchors: self.anchors_of(i).to_vec(),
+                    anchors: self
+                        .anchors_of(i)
+                        .iter()
+                        .map(|a| Anchor {
+                            target: self.target(a).to_string(),
+                            char_start: a.char_start,
+                            char_end: a.char_end,
+                            token_start: a.token_start,
+                            token_end: a.token_end,
+                        })
+                        .collect(),
                 }
             })
             .collect()

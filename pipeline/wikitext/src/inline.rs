@@ -9,31 +9,70 @@ use crate::builder::TextBuilder;
 use crate::entities;
 use crate::links::starts_with_url;
 use crate::scan;
-use crate::title::{classify, normalize_title, LinkKind};
+use crate::title::{classify, normalize_title_into, LinkKind};
 
-/// An anchor in a paragraph: normalised target and char span `[start, end)` of its text.
+/// An anchor in a paragraph: its normalised target (a byte range of [`Rendered::targets`]) and
+/// the char span `[start, end)` of its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct RawAnchor {
-    pub(crate) target: String,
+    pub(crate) target: (u32, u32),
     pub(crate) start: u32,
     pub(crate) end: u32,
+}
+
+/// One block rendered: its text, its anchors and their targets. The buffers are reused from
+/// block to block: a `String` per block and per link target was an allocation and a free each,
+/// their blocks out of the cache (issue 19).
+#[derive(Debug, Default)]
+pub(crate) struct Rendered {
+    pub(crate) text: String,
+    pub(crate) anchors: Vec<RawAnchor>,
+    /// The anchors' targets, one after the other.
+    pub(crate) targets: String,
+}
+
+impl Rendered {
+    /// Anchor `a`'s target.
+    pub(crate) fn target(&self, a: &RawAnchor) -> &str {
+        &self.targets[a.target.0 as usize..a.target.1 as usize]
+    }
+}
+
+/// Where [`emit`] puts anchors.
+struct Anchors<'a> {
+    list: &'a mut Vec<RawAnchor>,
+    targets: &'a mut String,
 }
 
 /// Longest magic word (`__NOINDEX__`, `__EXPECTUNUSEDCATEGORY__`) we look for.
 const MAX_MAGIC_WORD: usize = 40;
 
 /// Converts one block's wikitext to text and anchors.
-pub(crate) fn render_inline(src: &str) -> (String, Vec<RawAnchor>) {
-    // The text is at most about as long as its source: one allocation instead of a series.
-    let mut out = TextBuilder::with_capacity(src.len());
-    let mut anchors = Vec::new();
+#[cfg(test)]
+pub(crate) fn render_inline(src: &str) -> (String, Vec<(String, u32, u32)>) {
+    let mut r = Rendered::default();
+    render_inline_into(src, &mut r);
+    let anchors = r.anchors.iter().map(|a| (r.target(a).to_string(), a.start, a.end)).collect();
+    (r.text, anchors)
+}
+
+/// [`render_inline`] into `r` (emptied first, its buffers' room kept).
+pub(crate) fn render_inline_into(src: &str, r: &mut Rendered) {
+    r.anchors.clear();
+    r.targets.clear();
+    // The text is at most about as long as its source: room for it at once.
+    let mut text = std::mem::take(&mut r.text);
+    text.clear();
+    text.reserve(src.len());
+    let mut out = TextBuilder::over(text);
+    let mut anchors = Anchors { list: &mut r.anchors, targets: &mut r.targets };
     emit(src, true, &mut out, &mut anchors);
     let (text, len) = out.finish();
-    anchors.retain_mut(|a| {
+    r.text = text;
+    r.anchors.retain_mut(|a| {
         a.end = a.end.min(len);
         a.start < a.end
     });
-    (text, anchors)
 }
 
 /// Cached forward search for a fixed pattern: each byte of the input is searched at most once.
@@ -86,7 +125,7 @@ fn find_pattern(hay: &[u8], pat: &[u8]) -> Option<usize> {
 
 /// Emits `src` into `out`. Wiki links are only recognised when `links` is true: link labels and
 /// external link texts are emitted with `links == false`, so recursion is one level deep at most.
-fn emit(src: &str, links: bool, out: &mut TextBuilder, anchors: &mut Vec<RawAnchor>) {
+fn emit(src: &str, links: bool, out: &mut TextBuilder, anchors: &mut Anchors) {
     let b = src.as_bytes();
     let mut close2 = NextFinder::new("]]");
     let mut open2 = NextFinder::new("[[");
@@ -177,7 +216,7 @@ fn emit_link(
     start: usize,
     close: usize,
     out: &mut TextBuilder,
-    anchors: &mut Vec<RawAnchor>,
+    anchors: &mut Anchors,
 ) -> usize {
     let content = &src[start..close];
     let (target, label) = match memchr::memchr(b'|', content.as_bytes()) {
@@ -204,10 +243,12 @@ fn emit_link(
     emit(shown, false, out, anchors);
     out.push_str(trail);
     let end = out.len();
-    if kind == LinkKind::Article {
-        let norm = normalize_title(target);
-        if !norm.is_empty() && end > begin {
-            anchors.push(RawAnchor { target: norm, start: begin, end });
+    if kind == LinkKind::Article && end > begin {
+        let at = anchors.targets.len();
+        normalize_title_into(target, anchors.targets);
+        if anchors.targets.len() > at {
+            let target = (at as u32, anchors.targets.len() as u32);
+            anchors.list.push(RawAnchor { target, start: begin, end });
         }
     }
     after + trail_len
@@ -237,14 +278,14 @@ mod tests {
         let chars: Vec<char> = text.chars().collect();
         let mut s = String::new();
         let mut pos = 0usize;
-        for a in &anchors {
-            s.extend(&chars[pos..a.start as usize]);
+        for (target, start, end) in &anchors {
+            s.extend(&chars[pos..*start as usize]);
             s.push('<');
-            s.extend(&chars[a.start as usize..a.end as usize]);
+            s.extend(&chars[*start as usize..*end as usize]);
             s.push('|');
-            s.push_str(&a.target);
+            s.push_str(target);
             s.push('>');
-            pos = a.end as usize;
+            pos = *end as usize;
         }
         s.extend(&chars[pos..]);
         s

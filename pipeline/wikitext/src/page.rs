@@ -1,9 +1,10 @@
 //! Paragraphs to sentences: splitting, tokenising and placing anchors.
 
-use crate::clean::{clean_page, CleanOptions, Paragraph};
-use crate::columns::SentenceColumns;
+use crate::clean::{clean_page_each, CleanOptions};
+use crate::columns::{ColumnAnchor, SentenceColumns};
+use crate::inline::Rendered;
 use crate::tokens::{TokenScratch, Unit};
-use crate::{sentences, tokens, Anchor, Sentence};
+use crate::{sentences, tokens, Context, Sentence};
 
 /// Sentences with fewer tokens than this are dropped (headings that slipped through, captions,
 /// list items like "Notes").
@@ -32,20 +33,20 @@ pub fn page_sentence_columns_into(wikitext: &str, opts: &CleanOptions, out: &mut
     if wikitext.len() > u32::MAX as usize {
         return;
     }
-    let paragraphs = clean_page(wikitext, opts);
     // Sized once instead of grown by doubling, each step a copy (growing these was ~1.5% of
     // the wikipedia stage's instructions, issue 19): the sentences are at most the paragraphs'
-    // text, with a token per ~6.5 of its bytes on the real dump (room for one per 5).
-    let text: usize = paragraphs.iter().map(|p| p.text.len()).sum();
+    // text, under half the wikitext on the real dump (0.36 of it), with a token per ~6.5 of its
+    // bytes (room for one per 5). The room stays with `out` from page to page.
+    let text = wikitext.len() / 2;
     out.text.reserve(text);
     let tokens = text / 5;
     out.token_bytes.reserve(tokens);
     out.token_starts.reserve(tokens);
     out.token_ends.reserve(tokens);
     let mut scratch = Scratch::default();
-    for p in paragraphs {
-        paragraph_sentences(p, &mut scratch, out);
-    }
+    clean_page_each(wikitext, opts, |context, p| {
+        paragraph_sentences(context, p, &mut scratch, out)
+    });
 }
 
 /// Buffers reused across a page's paragraphs and sentences.
@@ -61,12 +62,17 @@ struct Scratch {
 
 /// Splits one paragraph and hands each anchor to the sentence holding its first char, clipped to
 /// that sentence (an anchor across a sentence boundary is rare and comes from a mis-split).
-fn paragraph_sentences(mut p: Paragraph, scratch: &mut Scratch, out: &mut SentenceColumns) {
+fn paragraph_sentences(
+    context: Context,
+    p: &Rendered,
+    scratch: &mut Scratch,
+    out: &mut SentenceColumns,
+) {
     let Scratch { chars, byte_at, spans, tokens } = scratch;
-    let text = std::mem::take(&mut p.text);
+    let text = &p.text;
     // Most paragraphs are ASCII: a byte is a char there, and its index its char offset.
     if text.is_ascii() {
-        place_sentences(&mut p, &text, text.as_bytes(), |k| k, spans, tokens, out);
+        place_sentences(context, p, text.as_bytes(), |k| k, spans, tokens, out);
     } else {
         chars.clear();
         byte_at.clear();
@@ -75,26 +81,26 @@ fn paragraph_sentences(mut p: Paragraph, scratch: &mut Scratch, out: &mut Senten
             byte_at.push(b);
         }
         byte_at.push(text.len());
-        place_sentences(&mut p, &text, chars, |k| byte_at[k], spans, tokens, out);
+        place_sentences(context, p, chars, |k| byte_at[k], spans, tokens, out);
     }
 }
 
 /// [`paragraph_sentences`] over `units`, the chars of `text` (or its bytes when it is ASCII);
 /// `byte_at(k)` is the byte offset of unit `k`.
 fn place_sentences<U: Unit>(
-    p: &mut Paragraph,
-    // `p`'s text, taken out of it.
-    text: &str,
+    context: Context,
+    p: &Rendered,
     units: &[U],
     byte_at: impl Fn(usize) -> usize,
     spans: &mut Vec<(usize, usize)>,
     tokens: &mut TokenScratch,
     out: &mut SentenceColumns,
 ) {
+    let text = &p.text;
     let mut next_anchor = 0;
     for (s, e) in sentences::split_chars(units) {
         // Anchors starting before this sentence (in the gap between sentences) are skipped.
-        while next_anchor < p.anchors.len() && (p.anchors[next_anchor].char_start as usize) < s {
+        while next_anchor < p.anchors.len() && (p.anchors[next_anchor].start as usize) < s {
             next_anchor += 1;
         }
         let (sb, eb) = (byte_at(s), byte_at(e));
@@ -111,22 +117,23 @@ fn place_sentences<U: Unit>(
             sent.iter().any(|u| u.ch().is_alphabetic())
         };
         if spans.len() < MIN_TOKENS || !letters {
-            while next_anchor < p.anchors.len() && (p.anchors[next_anchor].char_start as usize) < e
-            {
+            while next_anchor < p.anchors.len() && (p.anchors[next_anchor].start as usize) < e {
                 next_anchor += 1;
             }
             continue;
         }
-        while next_anchor < p.anchors.len() && (p.anchors[next_anchor].char_start as usize) < e {
-            let a = &mut p.anchors[next_anchor];
+        while next_anchor < p.anchors.len() && (p.anchors[next_anchor].start as usize) < e {
+            let a = &p.anchors[next_anchor];
             next_anchor += 1;
-            let cs = a.char_start as usize - s;
-            let ce = (a.char_end as usize).min(e) - s;
+            let cs = a.start as usize - s;
+            let ce = (a.end as usize).min(e) - s;
             let ts = spans.partition_point(|&(_, te)| te <= cs);
             let te = spans.partition_point(|&(ts, _)| ts < ce);
             if ts < te {
-                out.anchors.push(Anchor {
-                    target: std::mem::take(&mut a.target),
+                let at = out.anchor_targets.len() as u32;
+                out.anchor_targets.push_str(p.target(a));
+                out.anchors.push(ColumnAnchor {
+                    target: (at, out.anchor_targets.len() as u32),
                     char_start: cs as u32,
                     char_end: ce as u32,
                     token_start: ts as u32,
@@ -143,7 +150,7 @@ fn place_sentences<U: Unit>(
         out.token_bytes.extend(spans.iter().map(|&(a, b)| (shift(a), shift(b))));
         out.token_starts.extend(spans.iter().map(|&(a, _)| a as u32));
         out.token_ends.extend(spans.iter().map(|&(_, b)| b as u32));
-        out.contexts.push(p.context);
+        out.contexts.push(context);
         out.text_offsets.push(out.text.len());
         out.token_offsets.push(out.token_starts.len());
         out.anchor_offsets.push(out.anchors.len());

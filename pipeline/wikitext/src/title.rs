@@ -17,9 +17,17 @@ use crate::entities;
 ///
 /// Returns an empty string for a same-page link (`#Section`) or an empty target.
 pub fn normalize_title(raw: &str) -> String {
-    match plain_title(raw) {
-        Some(t) => t,
-        None => normalize_title_general(raw),
+    let mut out = String::new();
+    normalize_title_into(raw, &mut out);
+    out
+}
+
+/// [`normalize_title`] appended to `out`: the inline pass writes every anchor's target into one
+/// buffer per paragraph, where a `String` each was an allocation and a free per link, their
+/// blocks out of the cache (issue 19).
+pub(crate) fn normalize_title_into(raw: &str, out: &mut String) {
+    if !plain_title(raw, out) {
+        normalize_title_general(raw, out);
     }
 }
 
@@ -30,33 +38,36 @@ fn not_plain(c: u8) -> bool {
     matches!(c, b'&' | b'%' | b'#' | b'_' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | 0x80..)
 }
 
-/// The canonical form of `raw` when it is already canonical but for its first letter, the
-/// common case for an anchor's target: ASCII, not starting with a space or a colon, not ending
-/// with a space, no two spaces in a row, no byte [`not_plain`] marks. One pass over
+/// Appends the canonical form of `raw` to `out` when it is already canonical but for its first
+/// letter, the common case for an anchor's target: ASCII, not starting with a space or a colon,
+/// not ending with a space, no two spaces in a row, no byte [`not_plain`] marks. One pass over
 /// the bytes and a copy, where the general path searched for `&`, `%` and `#` and then pushed
 /// char by char (the `wikipedia` stage normalises every link's target; that was ~3% of its
-/// CPU, issue 19). `None` leaves the title to [`normalize_title_general`].
-fn plain_title(raw: &str) -> Option<String> {
+/// CPU, issue 19). `false` (nothing appended) leaves the title to [`normalize_title_general`].
+fn plain_title(raw: &str, out: &mut String) -> bool {
     let b = raw.as_bytes();
-    let (&first, &last) = (b.first()?, b.last()?);
+    let (Some(&first), Some(&last)) = (b.first(), b.last()) else {
+        return false;
+    };
     if first == b' ' || first == b':' || last == b' ' {
-        return None;
+        return false;
     }
     let mut prev_space = false;
     for &c in b {
         let space = c == b' ';
         if not_plain(c) || (space && prev_space) {
-            return None;
+            return false;
         }
         prev_space = space;
     }
-    let mut out = raw.to_string();
-    out[..1].make_ascii_uppercase();
-    Some(out)
+    let start = out.len();
+    out.push_str(raw);
+    out[start..start + 1].make_ascii_uppercase();
+    true
 }
 
-/// [`normalize_title`] for any title.
-fn normalize_title_general(raw: &str) -> String {
+/// [`normalize_title`] for any title, appended to `out`.
+fn normalize_title_general(raw: &str, out: &mut String) {
     // One allocation per target in the common case (no entity, no escape): the decoders copy only
     // when there is something to decode, and the colon and first letter are fixed in place. The
     // five copies this took before were ~3% of the stage's CPU (issue 19).
@@ -72,11 +83,12 @@ fn normalize_title_general(raw: &str) -> String {
         Some(i) => &decoded[..i],
         None => &decoded[..],
     };
-    let mut out = String::with_capacity(no_fragment.len() + 2);
+    let start = out.len();
+    out.reserve(no_fragment.len() + 2);
     let mut pending_space = false;
     for c in no_fragment.chars() {
         if c == '_' || c.is_whitespace() {
-            pending_space = !out.is_empty();
+            pending_space = out.len() > start;
         } else {
             if pending_space {
                 out.push(' ');
@@ -87,28 +99,27 @@ fn normalize_title_general(raw: &str) -> String {
     }
     // Whitespace is collapsed to single spaces by now, so a leading colon is followed by at most
     // one space.
-    if out.starts_with(':') {
-        let n = if out[1..].starts_with(' ') { 2 } else { 1 };
-        out.drain(..n);
+    if out[start..].starts_with(':') {
+        let n = if out[start + 1..].starts_with(' ') { 2 } else { 1 };
+        out.drain(start..start + n);
     }
-    upper_first(&mut out);
-    out
+    upper_first(out, start);
 }
 
-/// Upper-cases the first character when its upper case is a single character (MediaWiki keeps
-/// titles like `ßeta` unchanged rather than expanding `ß` to `SS`).
-fn upper_first(s: &mut String) {
-    let Some(first) = s.chars().next() else {
+/// Upper-cases the first character of `s[start..]` when its upper case is a single character
+/// (MediaWiki keeps titles like `ßeta` unchanged rather than expanding `ß` to `SS`).
+fn upper_first(s: &mut String, start: usize) {
+    let Some(first) = s[start..].chars().next() else {
         return;
     };
     if first.is_ascii() {
-        s[..1].make_ascii_uppercase();
+        s[start..start + 1].make_ascii_uppercase();
         return;
     }
     let mut upper = first.to_uppercase();
     if let (Some(u), None) = (upper.next(), upper.next()) {
         if u != first {
-            s.replace_range(..first.len_utf8(), u.encode_utf8(&mut [0; 4]));
+            s.replace_range(start..start + first.len_utf8(), u.encode_utf8(&mut [0; 4]));
         }
     }
 }
@@ -281,8 +292,29 @@ mod tests {
         ];
         for &(name, input, want) in cases {
             assert_eq!(normalize_title(input), want, "case {name}");
-            assert_eq!(normalize_title_general(input), want, "case {name}, general path");
+            assert_eq!(general(input), want, "case {name}, general path");
+            // Appended after other titles, as the inline pass does.
+            for before in [":a", "x "] {
+                let mut out = before.to_string();
+                normalize_title_into(input, &mut out);
+                assert_eq!(out, format!("{before}{want}"), "case {name} after {before:?}");
+            }
         }
+    }
+
+    /// [`normalize_title_general`] into a fresh string.
+    fn general(raw: &str) -> String {
+        let mut out = String::new();
+        normalize_title_general(raw, &mut out);
+        out
+    }
+
+    /// [`plain_title`] into a fresh string, `None` where it declines (and appends nothing).
+    fn fast(raw: &str) -> Option<String> {
+        let mut out = String::new();
+        let taken = plain_title(raw, &mut out);
+        assert!(taken || out.is_empty(), "{raw:?}: declined after appending");
+        taken.then_some(out)
     }
 
     proptest::proptest! {
@@ -294,8 +326,8 @@ mod tests {
         /// NBSP, letters of both cases).
         #[test]
         fn plain_title_is_the_general_path(raw in "[ :_&%#\t\u{a0}aZ.é]{0,8}") {
-            if let Some(fast) = plain_title(&raw) {
-                proptest::prop_assert_eq!(fast, normalize_title_general(&raw));
+            if let Some(fast) = fast(&raw) {
+                proptest::prop_assert_eq!(fast, general(&raw));
             }
         }
     }
@@ -305,13 +337,13 @@ mod tests {
     #[test]
     fn plain_title_takes_plain_targets_only() {
         for t in ["Paris", "political philosophy", "Star Wars: A New Hope", "x"] {
-            assert!(plain_title(t).is_some(), "{t}");
+            assert!(fast(t).is_some(), "{t}");
         }
         for t in [
             " Paris", "Paris ", "a  b", ":Foo", "A_b", "a&amp;b", "a%20b", "a#b", "a\tb", "élan",
             "",
         ] {
-            assert!(plain_title(t).is_none(), "{t:?}");
+            assert!(fast(t).is_none(), "{t:?}");
         }
     }
 
