@@ -153,8 +153,6 @@ fn process_pages(pages: &[PageBytes], opts: &Options) -> Part {
 struct PageBuffers {
     /// The wikitext (see [`parse_page_into`]).
     text: String,
-    /// The sentences, before they are appended to the part's rows.
-    columns: wikitext::SentenceColumns,
 }
 
 thread_local! {
@@ -167,30 +165,22 @@ const KEEP_BYTES: usize = 8 << 20;
 fn process_page(p: &PageBytes, opts: &Options, rows: &mut SentenceRows) -> PageOut {
     BUFFERS.with(|b| {
         let mut b = b.borrow_mut();
-        let PageBuffers { text, columns } = &mut *b;
+        let PageBuffers { text } = &mut *b;
         let mut page = match parse_page_into(p.bytes(), std::mem::take(text)) {
             Ok(page) => page,
             Err(msg) => return PageOut::Malformed { offset: p.offset, msg },
         };
-        let out = page_out(&mut page, opts, columns, rows);
+        let out = page_out(&mut page, opts, rows);
         if page.text.capacity() <= KEEP_BYTES {
             *text = page.text;
-        }
-        if columns.text.capacity() > KEEP_BYTES {
-            *columns = wikitext::SentenceColumns::default();
         }
         out
     })
 }
 
 /// What a parsed page turns into (its fields taken, its text left for the next page); an
-/// article's sentences are cleaned into `columns` and appended to `rows`.
-fn page_out(
-    page: &mut RawPage,
-    opts: &Options,
-    columns: &mut wikitext::SentenceColumns,
-    rows: &mut SentenceRows,
-) -> PageOut {
+/// article's sentences are cleaned and appended to `rows`.
+fn page_out(page: &mut RawPage, opts: &Options, rows: &mut SentenceRows) -> PageOut {
     if page.namespace != 0 {
         return PageOut::OtherNamespace(page.namespace);
     }
@@ -203,22 +193,26 @@ fn page_out(
     }
     let started = Instant::now();
     let clean = wikitext::CleanOptions { keep_lists: opts.keep_lists };
-    wikitext::page_sentence_columns_into(&page.text, &clean, columns);
+    let mark = rows.columns.mark();
+    wikitext::page_sentence_columns_append(&page.text, &clean, &mut rows.columns);
     let took = started.elapsed();
     let title = std::mem::take(&mut page.title);
     if took > opts.page_time_limit {
+        rows.columns.truncate(mark);
         return PageOut::Slow { title, millis: took.as_millis() };
     }
-    rows.push_page(page.page_id, columns);
-    let lists = columns.contexts.iter().filter(|&&c| c == wikitext::Context::List).count();
+    rows.push_page(page.page_id, mark);
+    let columns = &rows.columns;
+    let contexts = &columns.contexts[mark.sentences..];
+    let lists = contexts.iter().filter(|&&c| c == wikitext::Context::List).count();
     PageOut::Article {
         id: page.page_id,
         title,
         revision: page.revision_id,
         timestamp: std::mem::take(&mut page.timestamp),
-        sentences: columns.len() as u32,
+        sentences: contexts.len() as u32,
         lists: lists as u32,
-        anchors: columns.anchors.len() as u64,
+        anchors: (columns.anchors.len() - mark.anchors) as u64,
     }
 }
 

@@ -2,12 +2,11 @@
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, Int32Array, Int64Array, ListArray, RecordBatch, StringArray, StringBuilder,
-    StructArray, UInt32Array,
+    ArrayRef, Int32Array, Int64Array, ListArray, RecordBatch, StringArray, StructArray, UInt32Array,
 };
 use arrow::buffer::{Buffer, OffsetBuffer, ScalarBuffer};
 
-use crate::columns::{list, list_struct_fields, offsets, strings};
+use crate::columns::{list, list_struct_fields, strings};
 use crate::error::StageError;
 use schemas::col;
 use schemas::tables::{PAGES, REDIRECTS, SENTENCES};
@@ -62,21 +61,17 @@ impl RedirectRows {
     }
 }
 
-/// The `sentences` rows of the pages pushed so far, held as Arrow builders and flat vectors
-/// (a page's [`wikitext::SentenceColumns`] is appended by copying its columns, not row by row).
+/// The `sentences` rows of the pages pushed so far: the pages' sentences are cleaned straight
+/// into one [`wikitext::SentenceColumns`], whose text, token spans and anchor targets become
+/// the Arrow arrays without a copy. (Each page was cleaned into columns of its own and copied
+/// into Arrow builders from there, issue 19.)
 #[derive(Default)]
 pub struct SentenceRows {
+    /// The sentences of the pages pushed so far (and of the page being cleaned).
+    pub columns: wikitext::SentenceColumns,
     page_id: Vec<i64>,
     sentence_index: Vec<u32>,
-    context: Vec<&'static str>,
-    text: StringBuilder,
     tokens: TokenBytes,
-    token_starts: Vec<u32>,
-    token_ends: Vec<u32>,
-    tokens_per_row: Vec<usize>,
-    anchor_target: StringBuilder,
-    anchor_spans: [Vec<u32>; 4],
-    anchors_per_row: Vec<usize>,
 }
 
 impl SentenceRows {
@@ -93,78 +88,119 @@ impl SentenceRows {
     pub fn with_room_for(input_bytes: usize) -> SentenceRows {
         let (rows, tokens, anchors, text) =
             (input_bytes / 200 + 16, input_bytes / 8 + 64, input_bytes / 200 + 16, input_bytes / 2);
+        let mut columns = wikitext::SentenceColumns::default();
+        columns.contexts.reserve(rows);
+        columns.text.reserve(text);
+        columns.text_offsets.reserve(rows);
+        columns.token_bytes.reserve(tokens);
+        columns.token_starts.reserve(tokens);
+        columns.token_ends.reserve(tokens);
+        columns.token_offsets.reserve(rows);
+        columns.anchors.reserve(anchors);
+        columns.anchor_targets.reserve(anchors * 24);
+        columns.anchor_offsets.reserve(rows);
         SentenceRows {
+            columns,
             page_id: Vec::with_capacity(rows),
             sentence_index: Vec::with_capacity(rows),
-            context: Vec::with_capacity(rows),
-            text: StringBuilder::with_capacity(rows, text),
             tokens: TokenBytes::with_capacity(tokens, text),
-            token_starts: Vec::with_capacity(tokens),
-            token_ends: Vec::with_capacity(tokens),
-            tokens_per_row: Vec::with_capacity(rows),
-            anchor_target: StringBuilder::with_capacity(anchors, anchors * 24),
-            anchor_spans: std::array::from_fn(|_| Vec::with_capacity(anchors)),
-            anchors_per_row: Vec::with_capacity(rows),
         }
     }
 
-    /// Appends a page's sentences, numbered from 0 in page order.
-    pub fn push_page(&mut self, page_id: i64, s: &wikitext::SentenceColumns) {
-        for i in 0..s.len() {
-            self.page_id.push(page_id);
-            self.sentence_index.push(i as u32);
-            self.context.push(match s.contexts[i] {
-                wikitext::Context::Paragraph => "paragraph",
-                wikitext::Context::List => "list",
-            });
-            self.text.append_value(s.text_of(i));
-            self.tokens_per_row.push(s.token_offsets[i + 1] - s.token_offsets[i]);
-            self.anchors_per_row.push(s.anchor_offsets[i + 1] - s.anchor_offsets[i]);
-        }
-        self.tokens.push_page(s.text.as_bytes(), &s.token_bytes);
-        self.token_starts.extend_from_slice(&s.token_starts);
-        self.token_ends.extend_from_slice(&s.token_ends);
-        for a in &s.anchors {
-            self.anchor_target.append_value(s.target(a));
-            let [cs, ce, ts, te] = &mut self.anchor_spans;
+    /// Numbers the sentences appended to [`columns`](Self::columns) since `mark` from 0, in
+    /// page order, as page `page_id`'s, and copies their tokens' bytes (while the page's text
+    /// is still in the cache).
+    pub fn push_page(&mut self, page_id: i64, mark: wikitext::ColumnsMark) {
+        let c = &self.columns;
+        let rows = c.len() - mark.sentences;
+        self.page_id.extend(std::iter::repeat_n(page_id, rows));
+        self.sentence_index.extend(0..rows as u32);
+        self.tokens.push_page(c.text.as_bytes(), &c.token_bytes[mark.tokens..]);
+    }
+
+    pub fn into_batch(self) -> Result<RecordBatch, StageError> {
+        let SentenceRows { columns: c, page_id, sentence_index, tokens } = self;
+        let schema = SENTENCES.schema();
+        let (item, fields) = list_struct_fields(&schema, col::ANCHORS);
+        let mut spans: [Vec<u32>; 4] = std::array::from_fn(|_| Vec::with_capacity(c.anchors.len()));
+        let mut target_ends = Vec::with_capacity(c.anchors.len() + 1);
+        target_ends.push(0);
+        for a in &c.anchors {
+            let [cs, ce, ts, te] = &mut spans;
             cs.push(a.char_start);
             ce.push(a.char_end);
             ts.push(a.token_start);
             te.push(a.token_end);
+            // The targets were appended in anchor order: each starts where the last ended.
+            debug_assert_eq!(a.target.0, *target_ends.last().expect("a 0 first") as u32);
+            target_ends.push(i32::try_from(a.target.1).map_err(too_long)?);
         }
-    }
-
-    pub fn into_batch(self) -> Result<RecordBatch, StageError> {
-        let mut r = self;
-        let schema = SENTENCES.schema();
-        let (item, fields) = list_struct_fields(&schema, col::ANCHORS);
-        let [cs, ce, ts, te] = r.anchor_spans.map(|v| Arc::new(UInt32Array::from(v)) as ArrayRef);
-        let anchor_struct = StructArray::try_new(
-            fields,
-            vec![Arc::new(r.anchor_target.finish()), cs, ce, ts, te],
-            None,
-        )?;
-        let anchors = ListArray::try_new(
-            item,
-            offsets(r.anchors_per_row.into_iter()),
-            Arc::new(anchor_struct),
-            None,
-        )?;
-        let token_offsets = offsets(r.tokens_per_row.into_iter());
+        let targets = string_array(c.anchor_targets, target_ends)?;
+        let [cs, ce, ts, te] = spans.map(|v| Arc::new(UInt32Array::from(v)) as ArrayRef);
+        let anchor_struct =
+            StructArray::try_new(fields, vec![Arc::new(targets), cs, ce, ts, te], None)?;
+        let anchors =
+            ListArray::try_new(item, offsets32(&c.anchor_offsets)?, Arc::new(anchor_struct), None)?;
+        let token_offsets = offsets32(&c.token_offsets)?;
+        let context: Vec<&str> = c
+            .contexts
+            .iter()
+            .map(|k| match k {
+                wikitext::Context::Paragraph => "paragraph",
+                wikitext::Context::List => "list",
+            })
+            .collect();
+        let text_offsets: Vec<i32> = c
+            .text_offsets
+            .iter()
+            .map(|&o| i32::try_from(o))
+            .collect::<Result<_, _>>()
+            .map_err(too_long)?;
         Ok(RecordBatch::try_new(
             schema,
             vec![
-                Arc::new(Int64Array::from(r.page_id)),
-                Arc::new(UInt32Array::from(r.sentence_index)),
-                strings(&r.context),
-                Arc::new(r.text.finish()),
-                list(Arc::new(r.tokens.finish()?), token_offsets.clone()),
-                list(Arc::new(UInt32Array::from(r.token_starts)), token_offsets.clone()),
-                list(Arc::new(UInt32Array::from(r.token_ends)), token_offsets),
+                Arc::new(Int64Array::from(page_id)),
+                Arc::new(UInt32Array::from(sentence_index)),
+                strings(&context),
+                Arc::new(string_array(c.text, text_offsets)?),
+                list(Arc::new(tokens.finish()?), token_offsets.clone()),
+                list(Arc::new(UInt32Array::from(c.token_starts)), token_offsets.clone()),
+                list(Arc::new(UInt32Array::from(c.token_ends)), token_offsets),
                 Arc::new(anchors),
             ],
         )?)
     }
+}
+
+/// A batch's text over 2 GiB (Arrow's `i32` offsets).
+fn too_long(_: std::num::TryFromIntError) -> StageError {
+    StageError::Invalid {
+        path: "sentences".into(),
+        msg: "a batch's sentences hold over 2 GiB of text".into(),
+    }
+}
+
+/// List offsets from the columns' `usize` ones.
+fn offsets32(offsets: &[usize]) -> Result<OffsetBuffer<i32>, StageError> {
+    let v: Vec<i32> =
+        offsets.iter().map(|&o| i32::try_from(o)).collect::<Result<_, _>>().map_err(too_long)?;
+    Ok(OffsetBuffer::new(ScalarBuffer::from(v)))
+}
+
+/// `text` cut at `offsets` (rising from 0, each on a char boundary) as an Arrow string array,
+/// without a copy or a check of the bytes: a `String` is UTF-8.
+fn string_array(text: String, offsets: Vec<i32>) -> Result<StringArray, StageError> {
+    let offsets = OffsetBuffer::new(ScalarBuffer::from(offsets));
+    if let Some(&o) = offsets.iter().find(|&&o| !text.is_char_boundary(o as usize)) {
+        return Err(StageError::Invalid {
+            path: "sentences".into(),
+            msg: format!("a string offset {o} not on a char boundary of its {} bytes", text.len()),
+        });
+    }
+    // SAFETY: the offsets rise from 0 (`OffsetBuffer::new` checked it), each on a char boundary
+    // of the text (checked above, which also bounds them by its length): every value is a
+    // UTF-8 string.
+    Ok(unsafe { StringArray::new_unchecked(offsets, Buffer::from_vec(text.into_bytes()), None) })
 }
 
 /// The `tokens` strings of the rows pushed so far, concatenated, with their end offsets.
@@ -235,6 +271,73 @@ impl TokenBytes {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use arrow::array::AsArray;
+    use arrow::datatypes::UInt32Type;
+
+    /// Pages cleaned into one set of columns (a page taken back out between them, as a slow
+    /// page is) make the batch whose rows are each page's sentences as `page_sentences` gives
+    /// them on their own.
+    #[test]
+    fn a_batch_holds_each_pages_sentences() {
+        let pages = [
+            (7, "'''Paris''' is the capital of [[France]]. It lies on the [[Seine]] river."),
+            (8, "Not kept: [[Rome]] is old. It was founded long ago."),
+            (9, "Café [[Zürich]] opened in 1900. Its owner sold “Kaffee” to [[Bern|Bernese]] guests."),
+        ];
+        let opts = wikitext::CleanOptions::default();
+        let mut rows = SentenceRows::with_room_for(16);
+        let mut want = Vec::new();
+        for (id, text) in pages {
+            let mark = rows.columns.mark();
+            wikitext::page_sentence_columns_append(text, &opts, &mut rows.columns);
+            if id == 8 {
+                rows.columns.truncate(mark);
+                continue;
+            }
+            rows.push_page(id, mark);
+            let sentences = wikitext::page_sentences(text, &opts);
+            assert!(sentences.len() >= 2, "{text}");
+            want.extend(sentences.into_iter().enumerate().map(|(i, s)| (id, i as u32, s)));
+        }
+        let batch = rows.into_batch().unwrap();
+        assert_eq!(batch.num_rows(), want.len());
+        let column = |name: &str| batch.column_by_name(name).unwrap().clone();
+        let page_id = column(col::PAGE_ID);
+        let index = column(col::SENTENCE_INDEX);
+        let text = column(col::TEXT);
+        let tokens = column(col::TOKENS);
+        let starts = column(col::TOKEN_STARTS);
+        let anchors = column(col::ANCHORS);
+        let anchors = anchors.as_list::<i32>();
+        for (row, (id, i, s)) in want.iter().enumerate() {
+            assert_eq!(page_id.as_primitive::<arrow::datatypes::Int64Type>().value(row), *id);
+            assert_eq!(index.as_primitive::<UInt32Type>().value(row), *i);
+            assert_eq!(text.as_string::<i32>().value(row), s.text);
+            let toks = tokens.as_list::<i32>().value(row);
+            let toks: Vec<&str> = toks.as_string::<i32>().iter().flatten().collect();
+            assert_eq!(toks, s.tokens);
+            let st = starts.as_list::<i32>().value(row);
+            assert_eq!(st.as_primitive::<UInt32Type>().values().to_vec(), s.token_starts);
+            let a = anchors.value(row);
+            let a = a.as_struct();
+            let targets: Vec<&str> = a.column(0).as_string::<i32>().iter().flatten().collect();
+            let spans = a.column(3).as_primitive::<UInt32Type>();
+            assert_eq!(targets.len(), s.anchors.len());
+            for (k, want) in s.anchors.iter().enumerate() {
+                assert_eq!(targets[k], want.target);
+                assert_eq!(spans.value(k), want.token_start);
+            }
+        }
+    }
+
+    /// Offsets that cut a char are refused, not handed to Arrow unchecked.
+    #[test]
+    fn string_offsets_inside_a_char_are_refused() {
+        assert!(string_array("éa".into(), vec![0, 1, 3]).is_err());
+        assert!(string_array("éa".into(), vec![0, 4]).is_err());
+        let ok = string_array("éa".into(), vec![0, 2, 3]).unwrap();
+        assert_eq!(ok.iter().flatten().collect::<Vec<_>>(), ["é", "a"]);
+    }
 
     /// Spans of every length around the 16-byte block, at the text's end and start, over
     /// multi-byte chars, across pages: the array holds exactly the spans' strings.

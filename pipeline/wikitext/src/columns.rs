@@ -44,6 +44,17 @@ pub struct SentenceColumns {
     pub anchor_offsets: Vec<usize>,
 }
 
+/// The lengths of a [`SentenceColumns`]' columns at some point (see
+/// [`SentenceColumns::mark`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ColumnsMark {
+    pub sentences: usize,
+    pub text: usize,
+    pub tokens: usize,
+    pub anchors: usize,
+    pub anchor_targets: usize,
+}
+
 impl Default for SentenceColumns {
     fn default() -> Self {
         SentenceColumns {
@@ -79,6 +90,32 @@ impl SentenceColumns {
         self.anchor_targets.clear();
         self.anchor_offsets.clear();
         self.anchor_offsets.push(0);
+    }
+
+    /// How long each column is now: [`truncate`](Self::truncate) goes back to it.
+    pub fn mark(&self) -> ColumnsMark {
+        ColumnsMark {
+            sentences: self.contexts.len(),
+            text: self.text.len(),
+            tokens: self.token_starts.len(),
+            anchors: self.anchors.len(),
+            anchor_targets: self.anchor_targets.len(),
+        }
+    }
+
+    /// Drops the sentences appended since `mark` was taken.
+    pub fn truncate(&mut self, mark: ColumnsMark) {
+        let rows = mark.sentences;
+        self.contexts.truncate(rows);
+        self.text.truncate(mark.text);
+        self.text_offsets.truncate(rows + 1);
+        self.token_bytes.truncate(mark.tokens);
+        self.token_starts.truncate(mark.tokens);
+        self.token_ends.truncate(mark.tokens);
+        self.token_offsets.truncate(rows + 1);
+        self.anchors.truncate(mark.anchors);
+        self.anchor_targets.truncate(mark.anchor_targets);
+        self.anchor_offsets.truncate(rows + 1);
     }
 
     /// The number of sentences.

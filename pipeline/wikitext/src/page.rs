@@ -28,9 +28,21 @@ pub fn page_sentence_columns(wikitext: &str, opts: &CleanOptions) -> SentenceCol
 /// and again on every line read by whoever copied them on (issue 19).
 pub fn page_sentence_columns_into(wikitext: &str, opts: &CleanOptions, out: &mut SentenceColumns) {
     out.clear();
-    // Byte offsets into a page's sentences are 32 bits (`SentenceColumns::token_bytes`);
-    // MediaWiki caps a page at 2 MiB.
-    if wikitext.len() > u32::MAX as usize {
+    page_sentence_columns_append(wikitext, opts, out);
+}
+
+/// [`page_sentence_columns`] appended to `out`, after the sentences already there: the
+/// `wikipedia` stage gathers a run of pages' sentences in one set of columns, which become its
+/// Arrow arrays without a copy (issue 19). [`SentenceColumns::mark`] and
+/// [`SentenceColumns::truncate`] take a page's sentences back out.
+pub fn page_sentence_columns_append(
+    wikitext: &str,
+    opts: &CleanOptions,
+    out: &mut SentenceColumns,
+) {
+    // Byte offsets into the columns' text are 32 bits (`SentenceColumns::token_bytes`), and a
+    // page's sentences are shorter than its wikitext; MediaWiki caps a page at 2 MiB.
+    if out.text.len() + wikitext.len() > u32::MAX as usize {
         return;
     }
     // Sized once instead of grown by doubling, each step a copy (growing these was ~1.5% of
