@@ -170,7 +170,7 @@ fn process_page(p: &PageBytes, opts: &Options, rows: &mut SentenceRows) -> PageO
             Ok(page) => page,
             Err(msg) => return PageOut::Malformed { offset: p.offset, msg },
         };
-        let out = page_out(&mut page, opts, rows);
+        let out = page_out(&mut page, p.offset, opts, rows);
         if page.text.capacity() <= KEEP_BYTES {
             *text = page.text;
         }
@@ -178,9 +178,9 @@ fn process_page(p: &PageBytes, opts: &Options, rows: &mut SentenceRows) -> PageO
     })
 }
 
-/// What a parsed page turns into (its fields taken, its text left for the next page); an
-/// article's sentences are cleaned and appended to `rows`.
-fn page_out(page: &mut RawPage, opts: &Options, rows: &mut SentenceRows) -> PageOut {
+/// What a parsed page (at decompressed byte `offset`) turns into (its fields taken, its text
+/// left for the next page); an article's sentences are cleaned and appended to `rows`.
+fn page_out(page: &mut RawPage, offset: u64, opts: &Options, rows: &mut SentenceRows) -> PageOut {
     if page.namespace != 0 {
         return PageOut::OtherNamespace(page.namespace);
     }
@@ -194,7 +194,13 @@ fn page_out(page: &mut RawPage, opts: &Options, rows: &mut SentenceRows) -> Page
     let started = Instant::now();
     let clean = wikitext::CleanOptions { keep_lists: opts.keep_lists };
     let mark = rows.columns.mark();
-    wikitext::page_sentence_columns_append(&page.text, &clean, &mut rows.columns);
+    if !wikitext::page_sentence_columns_append(&page.text, &clean, &mut rows.columns) {
+        // Over 2 GiB of wikitext (MediaWiki's limit is 2 MiB), or a part of pages whose
+        // sentences would pass 4 GiB.
+        let msg =
+            format!("its {} bytes of wikitext are more than one batch takes", page.text.len());
+        return PageOut::Malformed { offset, msg };
+    }
     let took = started.elapsed();
     let title = std::mem::take(&mut page.title);
     if took > opts.page_time_limit {

@@ -75,6 +75,9 @@ impl Buffers {
                 *s = String::new();
             }
         }
+        if r.anchors.capacity() * std::mem::size_of::<inline::RawAnchor>() > KEEP_BYTES {
+            r.anchors = Vec::new();
+        }
     }
 }
 

@@ -1,6 +1,7 @@
-//! The sentences of one page as columns: a handful of allocations per page instead of one per
-//! token, sentence and token list. The `wikipedia` stage appends these straight to its Arrow
-//! builders; [`SentenceColumns::into_sentences`] gives the row view ([`Sentence`]).
+//! Sentences as columns: a handful of allocations per page instead of one per token, sentence
+//! and token list. The `wikipedia` stage cleans a run of pages into one set, whose columns
+//! become its Arrow arrays without a copy; [`SentenceColumns::into_sentences`] gives the row
+//! view ([`Sentence`]).
 
 use crate::{Anchor, Context, Sentence};
 
@@ -16,7 +17,7 @@ pub struct ColumnAnchor {
     pub token_end: u32,
 }
 
-/// Sentences of one page, column by column. Sentence `i`'s text is
+/// Sentences of one page or of a run of pages, column by column. Sentence `i`'s text is
 /// `text[text_offsets[i]..text_offsets[i + 1]]`, its tokens are the entries
 /// `token_offsets[i]..token_offsets[i + 1]` of the token columns, its anchors the entries
 /// `anchor_offsets[i]..anchor_offsets[i + 1]` of `anchors`.
@@ -28,9 +29,9 @@ pub struct SentenceColumns {
     /// Byte offsets into `text`; one more than there are sentences, starting at 0.
     pub text_offsets: Vec<usize>,
     /// Byte span of each token in `text` (absolute: token texts are `text[a..b]`). 32 bits
-    /// each (a page is under 4 GiB: MediaWiki's limit is 2 MiB): this vector is written by the
-    /// cleaner and read again by the writer, out of the cache, and at 16 bytes a token it
-    /// was the largest thing a page's sentences held (issue 19).
+    /// each (`page_sentence_columns_append` keeps `text` under 4 GiB): this vector is written
+    /// by the cleaner and read again by the writer, out of the cache, and at 16 bytes a token
+    /// it was the largest thing a page's sentences held (issue 19).
     pub token_bytes: Vec<(u32, u32)>,
     /// Char span of each token in its sentence's text (as [`Sentence::token_starts`]/`ends`).
     pub token_starts: Vec<u32>,

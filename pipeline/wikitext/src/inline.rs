@@ -247,6 +247,8 @@ fn emit_link(
         let at = anchors.targets.len();
         normalize_title_into(target, anchors.targets);
         if anchors.targets.len() > at {
+            // Under 4 GiB: a block's targets take under 1.5 times its bytes (see
+            // `MAX_PAGE_BYTES`).
             let target = (at as u32, anchors.targets.len() as u32);
             anchors.list.push(RawAnchor { target, start: begin, end });
         }

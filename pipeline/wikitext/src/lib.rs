@@ -41,7 +41,7 @@ pub use clean::{clean_page, CleanOptions, Paragraph, ParagraphAnchor};
 pub use columns::{ColumnAnchor, ColumnsMark, SentenceColumns};
 pub use page::{
     page_sentence_columns, page_sentence_columns_append, page_sentence_columns_into,
-    page_sentences, MIN_TOKENS,
+    page_sentences, MAX_PAGE_BYTES, MIN_TOKENS,
 };
 pub use sentences::split_sentences;
 pub use title::normalize_title;

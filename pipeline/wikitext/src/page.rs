@@ -23,27 +23,35 @@ pub fn page_sentence_columns(wikitext: &str, opts: &CleanOptions) -> SentenceCol
     out
 }
 
-/// [`page_sentence_columns`] into `out` (cleared first, its capacity kept): columns reused
-/// from page to page stay in the cache, where fresh ones were a miss on every line written
-/// and again on every line read by whoever copied them on (issue 19).
+/// [`page_sentence_columns`] into `out` (cleared first, its capacity kept, so that columns
+/// reused from page to page stay in the cache). A page over [`MAX_PAGE_BYTES`] has no
+/// sentences.
 pub fn page_sentence_columns_into(wikitext: &str, opts: &CleanOptions, out: &mut SentenceColumns) {
     out.clear();
     page_sentence_columns_append(wikitext, opts, out);
 }
 
+/// The longest wikitext [`page_sentence_columns_append`] takes: the columns' byte offsets are
+/// 32 bits, and a page's sentences and anchor targets are each under 1.5 times its bytes.
+/// MediaWiki caps a page at 2 MiB.
+pub const MAX_PAGE_BYTES: usize = u32::MAX as usize / 2;
+
 /// [`page_sentence_columns`] appended to `out`, after the sentences already there: the
 /// `wikipedia` stage gathers a run of pages' sentences in one set of columns, which become its
 /// Arrow arrays without a copy (issue 19). [`SentenceColumns::mark`] and
 /// [`SentenceColumns::truncate`] take a page's sentences back out.
+///
+/// `false`, with nothing appended, when the page is over [`MAX_PAGE_BYTES`] or when its
+/// sentences could take the columns' text or anchor targets past 4 GiB (their offsets are 32
+/// bits): the caller decides what a page it cannot have means.
 pub fn page_sentence_columns_append(
     wikitext: &str,
     opts: &CleanOptions,
     out: &mut SentenceColumns,
-) {
-    // Byte offsets into the columns' text are 32 bits (`SentenceColumns::token_bytes`), and a
-    // page's sentences are shorter than its wikitext; MediaWiki caps a page at 2 MiB.
-    if out.text.len() + wikitext.len() > u32::MAX as usize {
-        return;
+) -> bool {
+    let room = |used: usize| used.saturating_add(wikitext.len() * 3 / 2) <= u32::MAX as usize;
+    if wikitext.len() > MAX_PAGE_BYTES || !room(out.text.len()) || !room(out.anchor_targets.len()) {
+        return false;
     }
     // Sized once instead of grown by doubling, each step a copy (growing these was ~1.5% of
     // the wikipedia stage's instructions, issue 19): the sentences are at most the paragraphs'
@@ -59,6 +67,7 @@ pub fn page_sentence_columns_append(
     clean_page_each(wikitext, opts, |context, p| {
         paragraph_sentences(context, p, &mut scratch, out)
     });
+    true
 }
 
 /// Buffers reused across a page's paragraphs and sentences.
@@ -157,7 +166,7 @@ fn place_sentences<U: Unit>(
         // `out.text`.
         let base = out.text.len();
         out.text.push_str(&text[sb..eb]);
-        // Under 4 GiB: the page's text is (see `page_sentence_columns_into`).
+        // Under 4 GiB: the columns' text is (see `page_sentence_columns_append`).
         let shift = |k: usize| (base + byte_at(s + k) - sb) as u32;
         out.token_bytes.extend(spans.iter().map(|&(a, b)| (shift(a), shift(b))));
         out.token_starts.extend(spans.iter().map(|&(a, _)| a as u32));
