@@ -150,19 +150,13 @@ impl SentenceRows {
                 wikitext::Context::List => "list",
             })
             .collect();
-        let text_offsets: Vec<i32> = c
-            .text_offsets
-            .iter()
-            .map(|&o| i32::try_from(o))
-            .collect::<Result<_, _>>()
-            .map_err(too_long)?;
         Ok(RecordBatch::try_new(
             schema,
             vec![
                 Arc::new(Int64Array::from(page_id)),
                 Arc::new(UInt32Array::from(sentence_index)),
                 strings(&context),
-                Arc::new(string_array(c.text, text_offsets)?),
+                Arc::new(string_array(c.text, to_i32(&c.text_offsets)?)?),
                 list(Arc::new(tokens.finish()?), token_offsets.clone()),
                 list(Arc::new(UInt32Array::from(c.token_starts)), token_offsets.clone()),
                 list(Arc::new(UInt32Array::from(c.token_ends)), token_offsets),
@@ -180,11 +174,14 @@ fn too_long(_: std::num::TryFromIntError) -> StageError {
     }
 }
 
+/// Arrow's `i32` offsets from the columns' `usize` ones.
+fn to_i32(offsets: &[usize]) -> Result<Vec<i32>, StageError> {
+    offsets.iter().map(|&o| i32::try_from(o)).collect::<Result<_, _>>().map_err(too_long)
+}
+
 /// List offsets from the columns' `usize` ones.
 fn offsets32(offsets: &[usize]) -> Result<OffsetBuffer<i32>, StageError> {
-    let v: Vec<i32> =
-        offsets.iter().map(|&o| i32::try_from(o)).collect::<Result<_, _>>().map_err(too_long)?;
-    Ok(OffsetBuffer::new(ScalarBuffer::from(v)))
+    Ok(OffsetBuffer::new(ScalarBuffer::from(to_i32(offsets)?)))
 }
 
 /// `text` cut at `offsets` (not falling, each on a char boundary) as an Arrow string array,
