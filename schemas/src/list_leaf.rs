@@ -689,12 +689,15 @@ fn bit_pack(values: &[u32], width: u32, slots: usize, out: &mut Vec<u8>) {
     out.resize(end, 0);
 }
 
+/// Appends whole groups of 32 values packed in a fixed width ([`pack_groups`]).
+type PackGroups = fn(&[u32], &mut Vec<u8>);
+
 macro_rules! pack_groups_by_width {
-    ($($w:literal)*) => { [$(pack_groups::<$w> as fn(&[u32], &mut Vec<u8>)),*] };
+    ($($w:literal)*) => { [$(pack_groups::<$w> as PackGroups),*] };
 }
 
 /// [`pack_groups`] for each width, 0 to 32.
-const PACK_GROUPS: [fn(&[u32], &mut Vec<u8>); 33] = pack_groups_by_width!(
+const PACK_GROUPS: [PackGroups; 33] = pack_groups_by_width!(
     0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32
 );
 
