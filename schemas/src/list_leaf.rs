@@ -1230,10 +1230,6 @@ mod tests {
         rows
     }
 
-    /// Integer lists `DELTA_BINARY_PACKED`: ascending offsets that fall back at each row (the
-    /// token spans' shape), deltas of every width up to 32 bits (0 and u32::MAX next to each
-    /// other wrap around), blocks of 128 and their last partial miniblock, single values and
-    /// empty lists, over pages of 7 rows and row groups of 3.
     /// `bit_pack` against a writer that appends one bit at a time, for every width and for
     /// value counts around the groups of 32.
     #[test]
@@ -1269,6 +1265,10 @@ mod tests {
         }
     }
 
+    /// Integer lists `DELTA_BINARY_PACKED`: ascending offsets that fall back at each row (the
+    /// token spans' shape), deltas of every width up to 32 bits (0 and u32::MAX next to each
+    /// other wrap around), blocks of 128 and their last partial miniblock, single values and
+    /// empty lists, over pages of 7 rows and row groups of 3.
     #[test]
     fn integer_lists_read_back_equal() {
         let mut rows: Vec<Vec<u32>> = vec![vec![], vec![7], vec![0, u32::MAX, 0, 1 << 31, 5]];
