@@ -792,32 +792,35 @@ fn clear_from(bits: &mut [u8], from: usize) {
 /// A byte-string interner for short values: ids in first-seen order, the dictionary kept as
 /// the PLAIN-encoded page it becomes (a little-endian `u32` length, then the bytes).
 ///
-/// The table holds 8 bytes per slot (a tag of the hash and the id) so that it stays in the
-/// L2 cache longer; the entries (first 8 bytes and length) are in id order, where the
-/// frequent values, seen first, sit together.
+/// The table holds 8 bytes per slot (a tag of the hash, the length up to 255 and the id) so
+/// that it stays in the L2 cache longer; the entries' first 8 bytes are in id order, where the
+/// frequent values, seen first, sit together. A value of up to 8 bytes (most tokens) is found
+/// from its slot and its `heads` word alone: 8 bytes per entry, where the entry was 16 (first
+/// bytes, length and offset) and its lookups waited on the cache ~1/5 of `ListLeaf::push`'s
+/// samples (perf, x80, issue 19).
 ///
 /// `HEAD_ONLY` hashes a value's first 8 bytes and length only, so that values sharing them
 /// collide in full: tests use it to reach the comparison of the bytes past the first 8.
 #[derive(Default)]
 struct Interner<const HEAD_ONLY: bool = false> {
-    /// Open addressing, linear probing: a tag of the hash (high 32 bits) and id + 1 (low 32
-    /// bits); 0 is a free slot.
+    /// Open addressing, linear probing: a tag of the hash (high 24 bits), the value's length
+    /// up to 255 (8 bits) and id + 1 (low 32 bits); 0 is a free slot.
     slots: Vec<u64>,
     /// 64 - log2(slots): a value's first slot is the top bits of its hash times [`MUL`],
     /// the bits every byte of the value reaches.
     shift: u32,
-    entries: Vec<Entry>,
+    /// Each value's first 8 bytes, zero-padded, by id.
+    heads: Vec<u64>,
+    /// Each value's byte offset in `plain`, past its length, by id (read for values over 8
+    /// bytes, and to rehash).
+    starts: Vec<u32>,
     plain: Vec<u8>,
 }
 
-#[derive(Clone, Copy)]
-struct Entry {
-    /// The value's first 8 bytes, zero-padded.
-    head: u64,
-    len: u32,
-    /// Byte offset of the value in `plain`, past its length (read for values over 8 bytes).
-    start: u32,
-}
+/// The slot bits a value's tag takes: the hash's high 24 bits.
+const TAG: u64 = 0xFFFF_FF00_0000_0000;
+/// A length a slot holds as 255 or more: the exact one is read from `plain`.
+const LONG: usize = 255;
 
 const MUL: u64 = 0x9E37_79B9_7F4A_7C15;
 
@@ -850,7 +853,8 @@ impl<const HEAD_ONLY: bool> Interner<HEAD_ONLY> {
     /// `bytes` of PLAIN dictionary.
     fn with_room(entries: usize, bytes: usize) -> Self {
         let mut interner = Interner {
-            entries: Vec::with_capacity(entries),
+            heads: Vec::with_capacity(entries),
+            starts: Vec::with_capacity(entries),
             plain: Vec::with_capacity(bytes),
             ..Interner::default()
         };
@@ -864,40 +868,49 @@ impl<const HEAD_ONLY: bool> Interner<HEAD_ONLY> {
     }
 
     fn len(&self) -> usize {
-        self.entries.len()
+        self.heads.len()
+    }
+
+    /// The length of the value stored at `start` in `plain` (its PLAIN length prefix).
+    fn plain_len(&self, start: usize) -> usize {
+        u32::from_le_bytes(self.plain[start - 4..start].try_into().expect("4 bytes")) as usize
     }
 
     /// The id of `bytes[start..end]`, a new one if it was not seen before.
     #[inline]
     fn intern(&mut self, bytes: &[u8], start: usize, end: usize) -> u32 {
-        if self.entries.len() * 4 >= self.slots.len() * 3 {
+        if self.heads.len() * 4 >= self.slots.len() * 3 {
             self.grow();
         }
         let len = end - start;
         let head = word(bytes, start, end);
         let h = Self::hash(head, bytes, start, end);
-        let tag = h ^ (h << 32);
+        let key = (h & TAG) | ((len.min(LONG) as u64) << 32);
         let mask = self.slots.len() - 1;
         let mut i = (h.wrapping_mul(MUL) >> self.shift) as usize;
         loop {
             let slot = self.slots[i];
             if slot == 0 {
-                let id = self.entries.len() as u32;
+                let id = self.heads.len() as u32;
                 self.plain.extend_from_slice(&(len as u32).to_le_bytes());
                 let at = self.plain.len() as u32;
                 self.plain.extend_from_slice(&bytes[start..end]);
-                self.entries.push(Entry { head, len: len as u32, start: at });
-                self.slots[i] = (tag & !0xFFFF_FFFF) | (id as u64 + 1);
+                self.heads.push(head);
+                self.starts.push(at);
+                self.slots[i] = key | (id as u64 + 1);
                 return id;
             }
-            if (slot ^ tag) >> 32 == 0 {
+            // The same tag and length (up to 255), then the same first 8 bytes.
+            if (slot ^ key) >> 32 == 0 {
                 let id = (slot as u32) - 1;
-                let e = self.entries[id as usize];
-                if e.head == head && e.len as usize == len {
+                if self.heads[id as usize] == head {
                     if len <= 8 {
                         return id;
                     }
-                    if tail_eq(&self.plain, e.start as usize + 8, bytes, start + 8, len - 8) {
+                    let at = self.starts[id as usize] as usize;
+                    if (len < LONG || self.plain_len(at) == len)
+                        && tail_eq(&self.plain, at + 8, bytes, start + 8, len - 8)
+                    {
                         return id;
                     }
                 }
@@ -913,9 +926,9 @@ impl<const HEAD_ONLY: bool> Interner<HEAD_ONLY> {
         let old = std::mem::replace(&mut self.slots, vec![0; size]);
         let mask = size - 1;
         for slot in old.into_iter().filter(|&s| s != 0) {
-            let e = self.entries[(slot as u32 - 1) as usize];
-            let s = e.start as usize;
-            let h = Self::hash(e.head, &self.plain, s, s + e.len as usize);
+            let id = (slot as u32 - 1) as usize;
+            let s = self.starts[id] as usize;
+            let h = Self::hash(self.heads[id], &self.plain, s, s + self.plain_len(s));
             let mut i = (h.wrapping_mul(MUL) >> self.shift) as usize;
             while self.slots[i] != 0 {
                 i = (i + 1) & mask;
@@ -1156,6 +1169,26 @@ mod tests {
         ] {
             collisions_stay_distinct(width, make);
         }
+    }
+
+    /// Values of 255 bytes or more, whose slots hold their length as 255: equal first bytes
+    /// and hashes that collide in full (lengths 256 apart, which the test hash cannot tell
+    /// apart), yet distinct by their exact length; and the same values found again.
+    #[test]
+    fn long_values_are_told_apart_by_their_exact_length() {
+        let words: Vec<String> = [255, 300, 511, 556, 812].iter().map(|&n| "a".repeat(n)).collect();
+        let bytes = words.concat().into_bytes();
+        let mut spans = Vec::new();
+        let mut at = 0;
+        for w in &words {
+            spans.push((at, at + w.len()));
+            at += w.len();
+        }
+        let mut interner = Interner::<true>::default();
+        let ids: Vec<u32> = spans.iter().map(|&(a, b)| interner.intern(&bytes, a, b)).collect();
+        assert_eq!(ids, [0, 1, 2, 3, 4]);
+        let again: Vec<u32> = spans.iter().map(|&(a, b)| interner.intern(&bytes, a, b)).collect();
+        assert_eq!(again, ids);
     }
 
     fn collisions_stay_distinct(width: usize, make: fn(usize) -> String) {
