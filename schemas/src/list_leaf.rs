@@ -817,7 +817,7 @@ struct Interner<const HEAD_ONLY: bool = false> {
     plain: Vec<u8>,
 }
 
-/// The slot bits a value's tag takes: the hash's high 24 bits.
+/// The slot bits a value's tag takes: 24 bits of its hash.
 const TAG: u64 = 0xFFFF_FF00_0000_0000;
 /// A length a slot holds as 255 or more: the exact one is read from `plain`.
 const LONG: usize = 255;
@@ -885,7 +885,9 @@ impl<const HEAD_ONLY: bool> Interner<HEAD_ONLY> {
         let len = end - start;
         let head = word(bytes, start, end);
         let h = Self::hash(head, bytes, start, end);
-        let key = (h & TAG) | ((len.min(LONG) as u64) << 32);
+        // The tag mixes the hash's two halves: a value of up to 8 bytes hashes to its bytes
+        // and length, whose high bytes are zero for most tokens.
+        let key = ((h ^ (h << 32)) & TAG) | ((len.min(LONG) as u64) << 32);
         let mask = self.slots.len() - 1;
         let mut i = (h.wrapping_mul(MUL) >> self.shift) as usize;
         loop {
