@@ -803,7 +803,7 @@ fn clear_from(bits: &mut [u8], from: usize) {
 /// collide in full: tests use it to reach the comparison of the bytes past the first 8.
 #[derive(Default)]
 struct Interner<const HEAD_ONLY: bool = false> {
-    /// Open addressing, linear probing: a tag of the hash (high 24 bits), the value's length
+    /// Open addressing, linear probing: a tag of the hash ([`TAG`], high 24 bits), the value's length
     /// up to 255 (8 bits) and id + 1 (low 32 bits); 0 is a free slot.
     slots: Vec<u64>,
     /// 64 - log2(slots): a value's first slot is the top bits of its hash times [`MUL`],
