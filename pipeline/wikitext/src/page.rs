@@ -95,13 +95,23 @@ fn paragraph_sentences(
     if text.is_ascii() {
         place_sentences(context, p, text.as_bytes(), |k| k, spans, tokens, out);
     } else {
+        // Sized first (a char per byte at most) and written at a position kept in a register:
+        // pushing kept each vector's length in memory, stored by one char and loaded by the
+        // next, a chain that was ~2% of the wikipedia stage's CPU (perf annotate, x80).
         chars.clear();
+        chars.resize(text.len(), '\0');
         byte_at.clear();
-        for (b, c) in text.char_indices() {
-            chars.push(c);
-            byte_at.push(b);
+        byte_at.resize(text.len() + 1, 0);
+        let mut n = 0;
+        for ((b, c), (char_slot, byte_slot)) in
+            text.char_indices().zip(chars.iter_mut().zip(byte_at.iter_mut()))
+        {
+            (*char_slot, *byte_slot) = (c, b);
+            n += 1;
         }
-        byte_at.push(text.len());
+        chars.truncate(n);
+        byte_at[n] = text.len();
+        byte_at.truncate(n + 1);
         place_sentences(context, p, chars, |k| byte_at[k], spans, tokens, out);
     }
 }
