@@ -206,10 +206,12 @@ impl ListLeaf {
                 d.lens.extend(lens);
                 let value_offsets = &values.value_offsets()[first..=last];
                 let bytes = values.value_data();
-                d.ids.reserve(last - first);
-                for w in value_offsets.windows(2) {
-                    let id = d.interner.intern(bytes, w[0] as usize, w[1] as usize);
-                    d.ids.push(id);
+                // Sized first and written through a slice: a push per value stored the length
+                // that the next one loaded, a chain through memory.
+                let at = d.ids.len();
+                d.ids.resize(at + (last - first), 0);
+                for (id, w) in d.ids[at..].iter_mut().zip(value_offsets.windows(2)) {
+                    *id = d.interner.intern(bytes, w[0] as usize, w[1] as usize);
                 }
             }
             ListLeaf::Delta(d) => {
