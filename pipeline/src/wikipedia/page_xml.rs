@@ -260,10 +260,8 @@ fn decode_content_into(raw: &str, out: &mut String) -> Option<usize> {
     out.clear();
     out.reserve(raw.len());
     let mut i = 0;
-    for amp in memchr::memchr3_iter(b'&', b'<', b'\r', b) {
-        if amp < i {
-            continue; // inside the reference just decoded
-        }
+    let mut hits = wikitext::Needles3::new(b, b'&', b'<', b'\r');
+    while let Some(amp) = hits.find(i) {
         if b[amp] != b'&' {
             if b[amp] == b'<' && b[amp..].starts_with(b"</text>") {
                 out.push_str(&raw[i..amp]);

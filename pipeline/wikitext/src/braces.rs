@@ -58,8 +58,9 @@ pub(crate) fn strip_braces_into(src: &str, out: &mut String) {
     let mut strays: Vec<(usize, usize)> = Vec::new();
     let mut i = 0;
     // Only `{`, `|` and `}` matter: jump from one to the next.
-    while let Some(k) = memchr::memchr3(b'{', b'|', b'}', &b[i..]) {
-        i += k;
+    let mut hits = crate::scan::Needles3::new(b, b'{', b'|', b'}');
+    while let Some(k) = hits.find(i) {
+        i = k;
         match b[i] {
             b'{' if b.get(i + 1) == Some(&b'|') && at_line_start(b, i) => {
                 stack.push(Open::Table { start: i });

@@ -43,6 +43,7 @@ pub use page::{
     page_sentence_columns, page_sentence_columns_append, page_sentence_columns_into,
     page_sentences, MAX_PAGE_BYTES, MIN_TOKENS,
 };
+pub use scan::Needles3;
 pub use sentences::split_sentences;
 pub use title::normalize_title;
 pub use tokens::{tokenize, Token};

@@ -70,8 +70,9 @@ pub(crate) fn strip_hidden_links_into(src: &str, out: &mut String) {
     let mut spans: Vec<(usize, usize)> = Vec::new();
     let mut i = 0;
     // Only `[`, `]` and newlines matter: jump from one to the next.
-    while let Some(k) = memchr::memchr3(b'[', b']', b'\n', &b[i..]) {
-        i += k;
+    let mut hits = crate::scan::Needles3::new(b, b'[', b']', b'\n');
+    while let Some(k) = hits.find(i) {
+        i = k;
         match b[i] {
             b'[' if b.get(i + 1) == Some(&b'[') => {
                 stack.push(Open::Link { start: i, hidden: is_hidden(src, i + 2) });
