@@ -73,8 +73,9 @@ pub fn page_sentence_columns_append(
 /// Buffers reused across a page's paragraphs and sentences.
 #[derive(Default)]
 struct Scratch {
+    /// A non-ASCII paragraph's chars, at its start (as long as the longest paragraph so far).
     chars: Vec<char>,
-    /// Byte offset of each char of the paragraph text, and its length at the end.
+    /// Byte offset of each of those chars, and the text's length after them (one longer).
     byte_at: Vec<usize>,
     /// Token char spans of the current sentence.
     spans: Vec<(usize, usize)>,
@@ -95,13 +96,14 @@ fn paragraph_sentences(
     if text.is_ascii() {
         place_sentences(context, p, text.as_bytes(), |k| k, spans, tokens, out);
     } else {
-        // Sized first (a char per byte at most) and written at a position kept in a register:
-        // pushing kept each vector's length in memory, stored by one char and loaded by the
-        // next, a chain that was ~2% of the wikipedia stage's CPU (perf annotate, x80).
-        chars.clear();
-        chars.resize(text.len(), '\0');
-        byte_at.clear();
-        byte_at.resize(text.len() + 1, 0);
+        // Sized first (a char per byte at most; they only grow, so the zeros are written once)
+        // and written at a position kept in a register: pushing kept each vector's length in
+        // memory, stored by one char and loaded by the next, a chain that was ~2% of the
+        // wikipedia stage's CPU (perf annotate, x80).
+        if chars.len() < text.len() {
+            chars.resize(text.len(), '\0');
+            byte_at.resize(text.len() + 1, 0);
+        }
         let mut n = 0;
         for ((b, c), (char_slot, byte_slot)) in
             text.char_indices().zip(chars.iter_mut().zip(byte_at.iter_mut()))
@@ -109,10 +111,9 @@ fn paragraph_sentences(
             (*char_slot, *byte_slot) = (c, b);
             n += 1;
         }
-        chars.truncate(n);
         byte_at[n] = text.len();
-        byte_at.truncate(n + 1);
-        place_sentences(context, p, chars, |k| byte_at[k], spans, tokens, out);
+        let byte_at = &byte_at[..=n];
+        place_sentences(context, p, &chars[..n], |k| byte_at[k], spans, tokens, out);
     }
 }
 
