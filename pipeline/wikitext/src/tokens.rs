@@ -268,7 +268,7 @@ impl Unit for u8 {
         let mut start = None;
         // Whether the byte before the block is a non-space.
         let mut carry = 0;
-        for (k, &[space, _]) in masks.iter().enumerate() {
+        for (k, &[space, other]) in masks.iter().enumerate() {
             let before = (!space) << 1 | carry;
             let (mut starts, mut ends) = (!space & !before, space & before);
             carry = !space >> 63;
@@ -289,7 +289,13 @@ impl Unit for u8 {
                 }
                 let e = k * 64 + ends.trailing_zeros() as usize;
                 ends &= ends - 1;
-                word(s, e, plain(s, e), e == last_end);
+                // Most words start in the block they end in (`e - s` < 64 then): this block's
+                // mask tells.
+                let is_plain = match s.checked_sub(k * 64) {
+                    Some(at) => (other >> at) & ((1u64 << (e - s)) - 1) == 0,
+                    None => plain(s, e),
+                };
+                word(s, e, is_plain, e == last_end);
             }
         }
         // A word up to the end of a text of whole blocks has no space after it.
