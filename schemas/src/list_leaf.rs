@@ -1419,7 +1419,8 @@ mod tests {
             let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(rows.len())).collect();
             cuts.extend([0, rows.len()]);
             cuts.sort_unstable();
-            let parts: Vec<ArrayRef> = cuts.windows(2).map(|w| a.slice(w[0], w[1] - w[0])).collect();
+            let parts: Vec<ArrayRef> =
+                cuts.windows(2).map(|w| a.slice(w[0], w[1] - w[0])).collect();
             let back = round_trip(&parts, group, props(zstd1()));
             proptest::prop_assert_eq!(u32_rows_of(&back), rows);
         }

@@ -283,8 +283,8 @@ impl TokenBytes {
         }
         // SAFETY: the offsets start at 0 and do not fall (`push_page` appends each token's end:
         // the last end plus `b - a`, once `b < a` has panicked slicing `text[a..b]`), and the
-        // last is the bytes' length. Each token's bytes are a slice of a `str` from a char boundary
-        // to a char boundary: every token is a UTF-8 string.
+        // last is the bytes' length. Each token's bytes are a slice of a `str` from a char
+        // boundary to a char boundary: every token is a UTF-8 string.
         let offsets = unsafe { OffsetBuffer::new_unchecked(ScalarBuffer::from(self.offsets)) };
         Ok(unsafe { StringArray::new_unchecked(offsets, bytes, None) })
     }
