@@ -152,8 +152,8 @@ fn needle_mask(block: &[u8], needles: [u8; 3]) -> u64 {
     mask
 }
 
-/// The 16-byte steps. Each returns where it stopped and, if it got there, the answer; the byte
-/// loop finishes the last (under 16 or 17) bytes.
+/// The 16-byte steps. Each returns where it stopped and, if it got there, the answer; the
+/// callers finish the last (under 16 or 17) bytes as one more step on a zero-padded copy.
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 mod sse2 {
     use std::arch::x86_64::{

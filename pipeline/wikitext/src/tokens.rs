@@ -345,8 +345,21 @@ pub(crate) fn token_spans<U: Unit>(
     });
 }
 
-/// The punctuation sets above, by their bit in [`ASCII_SETS`].
-const SETS: [&[char]; 4] = [LEADING, TRAILING, ALWAYS_SPLIT, SPLIT_UNLESS_DIGITS];
+/// Indices of [`SETS`], and bits of [`ASCII_SETS`].
+const IN_LEADING: usize = 0;
+const IN_TRAILING: usize = 1;
+const IN_ALWAYS_SPLIT: usize = 2;
+const IN_SPLIT_UNLESS_DIGITS: usize = 3;
+
+/// The punctuation sets above, each at its index (placed by it, so the two cannot disagree).
+const SETS: [&[char]; 4] = {
+    let mut sets: [&[char]; 4] = [&[]; 4];
+    sets[IN_LEADING] = LEADING;
+    sets[IN_TRAILING] = TRAILING;
+    sets[IN_ALWAYS_SPLIT] = ALWAYS_SPLIT;
+    sets[IN_SPLIT_UNLESS_DIGITS] = SPLIT_UNLESS_DIGITS;
+    sets
+};
 
 /// For each ASCII char, a bit per set of [`SETS`] that holds it: `split_word` asks these of
 /// every char it peels or splits at, and comparing with each member of a set was ~2% of the
@@ -376,12 +389,6 @@ fn is_in(set: usize, c: char) -> bool {
         None => SETS[set].contains(&c),
     }
 }
-
-/// Indices of [`SETS`].
-const IN_LEADING: usize = 0;
-const IN_TRAILING: usize = 1;
-const IN_ALWAYS_SPLIT: usize = 2;
-const IN_SPLIT_UNLESS_DIGITS: usize = 3;
 
 /// Do `word`'s chars equal `pattern`?
 #[inline]
